@@ -1,0 +1,298 @@
+"""The headless command line: the same core as the GUI, for scripting, IT and tests."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from documents.errors import DocumentError
+from documents.library import EmbedderMismatchError, IngestProgress, IngestReport
+from documents.retrieval import SearchMode
+from inference.answer import AnswerFinished, TokenGenerated
+from inference.catalog import DEFAULT_CHAT_MODEL, GEMMA3_270M
+from inference.engine import ModelLoadError
+from inference.model_file import ModelFileError
+from inference.paths import default_data_dir
+from inference.workspace import SetupError, Workspace
+
+from app.cli_bench import register as register_bench
+from app.cli_eval import register as register_eval
+
+Command = Callable[[argparse.Namespace], int]
+
+
+class CliError(Exception):
+    """A user-facing failure: printed as one line, exit code 1."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="enclave", description="Enclave: private document Q&A on local models.")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", type=Path, default=None,
+                        help="data directory (default: the per-user one, or $ENCLAVE_DATA_DIR)")
+    common.add_argument("--model", type=Path, default=None, help="a GGUF chat model file")
+    common.add_argument("--embedder", type=Path, default=None,
+                        help="a local sentence-transformers model directory")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    gui = commands.add_parser("gui", parents=[common], help="open the desktop app (default)")
+    gui.add_argument("--with-samples", action="store_true",
+                     help="index the bundled sample documents into an empty library")
+
+    ingest = commands.add_parser("ingest", parents=[common], help="add files or folders")
+    ingest.add_argument("paths", nargs="+", type=Path)
+    ingest.add_argument("--password", default=None, help="password for encrypted PDFs")
+    ingest.add_argument("--json", action="store_true", help="print a JSON report")
+
+    ask = commands.add_parser("ask", parents=[common], help="answer a question")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print one JSON object")
+    ask.add_argument("--conversation", type=int, default=None,
+                     help="continue this conversation id (see `conversations`)")
+    ask.add_argument("--mode", choices=[m.value for m in SearchMode], default=None)
+
+    docs = commands.add_parser("docs", parents=[common], help="list indexed documents")
+    docs.add_argument("--json", action="store_true")
+
+    remove = commands.add_parser("remove", parents=[common], help="remove documents")
+    remove.add_argument("paths", nargs="+", type=Path)
+
+    search = commands.add_parser("search", parents=[common], help="show retrieved passages")
+    search.add_argument("query")
+    search.add_argument("--limit", type=int, default=5)
+    search.add_argument("--mode", choices=[m.value for m in SearchMode],
+                        default=SearchMode.HYBRID.value)
+    search.add_argument("--json", action="store_true")
+
+    commands.add_parser("conversations", parents=[common], help="list saved conversations")
+    commands.add_parser("reindex", parents=[common],
+                        help="re-embed every chunk with the configured embedder")
+
+    for register in (register_eval, register_bench):
+        register(commands, common)
+
+    provision = commands.add_parser("provision", help="put the pinned models on disk (set-up)")
+    provision.add_argument("--with-test-models", action="store_true",
+                           help="also the second GGUF used by model-switching tests")
+    return parser
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None) or _COMMANDS.get(args.command or "")
+    if handler is None:
+        parser.print_help()
+        return 2
+    try:
+        return handler(args)
+    except (CliError, SetupError, ModelFileError, ModelLoadError, EmbedderMismatchError,
+            DocumentError, ValueError) as error:
+        print(f"enclave: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def workspace_for(args: argparse.Namespace) -> Workspace:
+    data_dir = (args.data_dir or default_data_dir()).expanduser().resolve()
+    workspace = Workspace(data_dir)
+    changes: dict[str, object] = {}
+    if getattr(args, "model", None):
+        changes["model_path"] = str(args.model.expanduser().resolve())
+    if getattr(args, "embedder", None):
+        changes["embedder_path"] = str(args.embedder.expanduser().resolve())
+    if getattr(args, "mode", None) and args.command == "ask":
+        changes["search_mode"] = args.mode
+    if changes:
+        workspace.settings = workspace.settings.with_changes(**changes)
+    return workspace
+
+
+def _progress_printer(enabled: bool) -> Callable[[IngestProgress], None] | None:
+    if not enabled:
+        return None
+
+    def show(progress: IngestProgress) -> None:
+        name = progress.path.name if progress.path else ""
+        print(f"\r[{progress.done}/{progress.total}] {progress.chunks} chunks  {name[:50]:<50}",
+              end="", file=sys.stderr, flush=True)
+    return show
+
+
+def report_lines(report: IngestReport) -> list[str]:
+    lines = [f"added {len(report.added)}, replaced {len(report.replaced)}, unchanged "
+             f"{len(report.unchanged)}, removed {len(report.removed)}, failed "
+             f"{len(report.failed)}; {report.pages} pages, {report.chunks} chunks"]
+    lines += [f"  failed: {error}" for error in report.failed]
+    if report.cancelled:
+        lines.append("  cancelled: the files above were kept; run again to finish")
+    return lines
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    workspace = workspace_for(args)
+    try:
+        passwords = {}
+        if args.password is not None:
+            passwords = {p.expanduser().resolve(): args.password for p in args.paths}
+        report = workspace.library.add(args.paths, _progress_printer(sys.stderr.isatty()),
+                                       threading.Event(), passwords)
+    finally:
+        workspace.close()
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    if args.json:
+        print(json.dumps({
+            "added": [str(p) for p in report.added], "replaced": [str(p) for p in report.replaced],
+            "unchanged": [str(p) for p in report.unchanged],
+            "removed": [str(p) for p in report.removed],
+            "failed": [{"file": str(e.path), "reason": e.kind.value, "detail": e.detail}
+                       for e in report.failed],
+            "pages": report.pages, "chunks": report.chunks}, indent=2))
+    else:
+        print("\n".join(report_lines(report)))
+    indexed = report.added or report.replaced or report.unchanged
+    return 0 if not report.failed or indexed else 1
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    workspace = workspace_for(args)
+    try:
+        store = workspace.conversations
+        if args.conversation is not None:
+            if args.conversation not in {c.id for c in store.list()}:
+                raise CliError(f"no conversation {args.conversation}")
+            conversation_id = args.conversation
+        else:
+            conversation_id = store.create(args.question[:60]).id
+        history = store.history(conversation_id)
+        store.add_message(conversation_id, "user", args.question)
+        answer = None
+        for event in workspace.assistant().answer(args.question, history):
+            if isinstance(event, TokenGenerated) and not args.json:
+                print(event.text, end="", flush=True)
+            elif isinstance(event, AnswerFinished):
+                answer = event.answer
+        assert answer is not None
+        store.add_message(conversation_id, "assistant", answer.text, answer.sent,
+                          answer.to_json())
+    finally:
+        workspace.close()
+    if args.json:
+        print(json.dumps({**answer.to_json(), "conversation": conversation_id}, indent=2))
+        return 0
+    if not answer.covered:
+        print(answer.text)
+    print("\n")
+    for citation in answer.citations:
+        mark = f"[{citation.number}]" if citation.cited else f"({citation.number})"
+        print(f"{mark} {citation.passage.location}")
+    t = answer.timings
+    print(f"\n{t.tokens} tokens, {t.tokens_per_s:.1f} tok/s, first token {t.ttft_ms:.0f} ms; "
+          f"conversation {conversation_id}", file=sys.stderr)
+    return 0
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    workspace = workspace_for(args)
+    try:
+        documents = workspace.library.documents()
+    finally:
+        workspace.close()
+    if args.json:
+        print(json.dumps([{"file": str(d.path), "status": d.status, "pages": d.pages,
+                           "chunks": d.chunk_count, "error": d.error, "sha256": d.sha256}
+                          for d in documents], indent=2))
+        return 0
+    if not documents:
+        print("no documents yet: add some with `python main.py ingest PATH`")
+    for doc in documents:
+        detail = (f"{doc.pages or '-'} pages, {doc.chunk_count} chunks"
+                  if doc.status == "indexed" else f"FAILED: {doc.error}")
+        print(f"{doc.path}  ({detail})")
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    workspace = workspace_for(args)
+    missing = []
+    try:
+        for path in args.paths:
+            if workspace.library.remove(path):
+                print(f"removed {path}")
+            else:
+                missing.append(path)
+    finally:
+        workspace.close()
+    for path in missing:
+        print(f"enclave: error: {path}: not in the library", file=sys.stderr)
+    return 1 if missing else 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    workspace = workspace_for(args)
+    try:
+        passages = workspace.library.search(args.query, args.limit, SearchMode(args.mode))
+    finally:
+        workspace.close()
+    if args.json:
+        print(json.dumps([{"file": p.document_name, "page": p.page, "score": p.score,
+                           "similarity": p.similarity, "text": p.text} for p in passages],
+                         indent=2))
+        return 0
+    for rank, passage in enumerate(passages, start=1):
+        print(f"{rank}. {passage.location}  score {passage.score:.4f}  "
+              f"cosine {passage.similarity:.3f}\n   {passage.text[:200]!r}")
+    return 0
+
+
+def cmd_conversations(args: argparse.Namespace) -> int:
+    workspace = workspace_for(args)
+    try:
+        for conversation in workspace.conversations.list():
+            print(f"{conversation.id}\t{conversation.updated_at}\t{conversation.title}")
+    finally:
+        workspace.close()
+    return 0
+
+
+def cmd_reindex(args: argparse.Namespace) -> int:
+    workspace = workspace_for(args)
+    try:
+        count = workspace.library.reindex(_progress_printer(sys.stderr.isatty()))
+    finally:
+        workspace.close()
+    print(f"re-embedded {count} chunks with {workspace.embedder_path()}")
+    return 0
+
+
+def cmd_provision(args: argparse.Namespace) -> int:
+    from inference.provision import ProvisionError, check_embedder, provision_model
+
+    models = [DEFAULT_CHAT_MODEL] + ([GEMMA3_270M] if args.with_test_models else [])
+    try:
+        for model in models:
+            provision_model(model, report=lambda line: print(f"provision: {line}"))
+        check_embedder(report=lambda line: print(f"provision: {line}"))
+    except ProvisionError as error:
+        raise CliError(str(error)) from error
+    return 0
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    from app.gui.application import run_gui
+
+    return run_gui(workspace_for(args), with_samples=args.with_samples)
+
+
+_COMMANDS: dict[str, Command] = {
+    "gui": cmd_gui, "ingest": cmd_ingest, "ask": cmd_ask, "docs": cmd_docs,
+    "remove": cmd_remove, "search": cmd_search, "conversations": cmd_conversations,
+    "reindex": cmd_reindex, "provision": cmd_provision,
+}

@@ -1,0 +1,145 @@
+"""Split pages into passages sized in the embedder's own tokens.
+
+Why these rules: a passage must fit the embedder's window (tokens past it are silently
+ignored), a citation must point at one page, and a reader wants whole paragraphs. So chunks
+never cross a page, pack whole paragraphs while they fit, and only split a paragraph that is
+too long on its own, at sentence boundaries and with a little overlap for context.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from documents.extract import Page
+
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+_SENTENCE_END = re.compile(r"(?<=[.!?。])[\"')\]]*\s+|\n")
+
+
+class TokenOffsets(Protocol):
+    """Anything that can say where each token of a text starts (a Hugging Face tokenizer can)."""
+
+    def __call__(self, text: str) -> Sequence[int]: ...
+
+
+@dataclass(frozen=True)
+class ChunkingConfig:
+    """Chunk sizes in embedder tokens; defaults chosen by the retrieval evals (docs/retrieval.md)."""
+
+    max_tokens: int = 200
+    overlap_tokens: int = 32
+
+    def __post_init__(self) -> None:
+        if self.max_tokens < 16:
+            raise ValueError("max_tokens must be at least 16")
+        if not 0 <= self.overlap_tokens < self.max_tokens // 2:
+            raise ValueError("overlap_tokens must be between 0 and half of max_tokens")
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of one page, with its place in that page's text for precise citations."""
+
+    page: int | None
+    char_start: int
+    char_end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class _Span:
+    start: int
+    end: int
+    tokens: int
+
+
+def chunk_pages(pages: Sequence[Page], token_starts: TokenOffsets,
+                config: ChunkingConfig = ChunkingConfig()) -> list[Chunk]:
+    """Chunk every page; `token_starts(text)` gives the character offset of each token."""
+    chunks: list[Chunk] = []
+    for page in pages:
+        if not page.text.strip():
+            continue
+        starts = list(token_starts(page.text))
+        for start, end in _pack(page.text, starts, config):
+            text = page.text[start:end].strip()
+            if text:
+                chunks.append(Chunk(page.number, start, end, text))
+    return chunks
+
+
+def _pack(text: str, starts: list[int], config: ChunkingConfig) -> Iterator[tuple[int, int]]:
+    """Yield (start, end) character spans of chunks of at most max_tokens tokens."""
+    current: list[_Span] = []
+    for paragraph in _spans(text, _PARAGRAPH_BREAK, starts):
+        if paragraph.tokens > config.max_tokens:
+            if current:
+                yield current[0].start, current[-1].end
+            sentences = list(_split_long(text, paragraph, starts, config.max_tokens))
+            pieces = list(_pack_sentences(sentences, config))
+            yield from ((p[0].start, p[-1].end) for p in pieces[:-1])
+            current = pieces[-1]
+        elif sum(s.tokens for s in current) + paragraph.tokens > config.max_tokens:
+            yield current[0].start, current[-1].end
+            current = [paragraph]
+        else:
+            current.append(paragraph)
+    if current:
+        yield current[0].start, current[-1].end
+
+
+def _pack_sentences(sentences: list[_Span], config: ChunkingConfig) -> Iterator[list[_Span]]:
+    """Greedy packing of sentences, each new chunk repeating the last ~overlap tokens."""
+    current: list[_Span] = []
+    for sentence in sentences:
+        if current and sum(s.tokens for s in current) + sentence.tokens > config.max_tokens:
+            yield current
+            overlap: list[_Span] = []
+            for previous in reversed(current):
+                if sum(s.tokens for s in overlap) + previous.tokens > config.overlap_tokens:
+                    break
+                overlap.insert(0, previous)
+            current = overlap
+        current.append(sentence)
+    if current:
+        yield current
+
+
+def _spans(text: str, separator: re.Pattern[str], starts: list[int],
+           lo: int = 0, hi: int | None = None) -> Iterator[_Span]:
+    hi = len(text) if hi is None else hi
+    position = lo
+    for match in separator.finditer(text, lo, hi):
+        if match.start() > position:
+            yield _span(text, position, match.start(), starts)
+        position = match.end()
+    if position < hi and text[position:hi].strip():
+        yield _span(text, position, hi, starts)
+
+
+def _span(text: str, start: int, end: int, starts: list[int]) -> _Span:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    tokens = bisect.bisect_left(starts, end) - bisect.bisect_left(starts, start)
+    return _Span(start, end, max(tokens, 1))
+
+
+def _split_long(text: str, paragraph: _Span, starts: list[int], limit: int) -> Iterator[_Span]:
+    """Sentences of a paragraph; a sentence longer than `limit` is cut at token boundaries."""
+    for sentence in _spans(text, _SENTENCE_END, starts, paragraph.start, paragraph.end):
+        if sentence.tokens <= limit:
+            if sentence.end > sentence.start:
+                yield sentence
+            continue
+        first = bisect.bisect_left(starts, sentence.start)
+        last = bisect.bisect_left(starts, sentence.end)
+        for index in range(first, last, limit):
+            start = max(starts[index], sentence.start)
+            end = starts[index + limit] if index + limit < last else sentence.end
+            yield _Span(start, end, min(limit, last - index))

@@ -1,0 +1,270 @@
+"""SQLite: documents, their chunks with page spans and vectors, and the FTS5 keyword index.
+
+SQLite is the source of truth. The FAISS file is a cache of the `embedding` column that can be
+rebuilt at any time, so a crash between the two writes never loses a document.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from documents.chunking import Chunk
+from documents.embedder import Vectors
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents(
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    pages INTEGER,
+    status TEXT NOT NULL CHECK (status IN ('indexed', 'failed')),
+    error TEXT,
+    chunk_count INTEGER NOT NULL DEFAULT 0,
+    indexed_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks(
+    id INTEGER PRIMARY KEY,
+    document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    ordinal INTEGER NOT NULL,
+    page INTEGER,
+    char_start INTEGER NOT NULL,
+    char_end INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    embedding BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_by_document ON chunks(document_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+    text, content='chunks', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER IF NOT EXISTS chunks_fts_insert AFTER INSERT ON chunks BEGIN
+    INSERT INTO chunks_fts(rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER IF NOT EXISTS chunks_fts_delete AFTER DELETE ON chunks BEGIN
+    INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+"""
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """A file the library knows: indexed with its chunk count, or failed with the reason."""
+
+    id: int
+    path: Path
+    name: str
+    sha256: str
+    size: int
+    pages: int | None
+    status: str
+    error: str | None
+    chunk_count: int
+    indexed_at: str
+
+
+@dataclass(frozen=True)
+class ChunkRecord:
+    id: int
+    document_path: Path
+    document_name: str
+    page: int | None
+    char_start: int
+    char_end: int
+    text: str
+    embedding: Vectors
+
+
+class Store:
+    """All SQLite access for the document index, serialised by one lock.
+
+    One connection is shared by the indexing and answering threads; the lock keeps each
+    statement sequence atomic, and WAL lets readers in other processes (the CLI) proceed.
+    """
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.lock = threading.RLock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        # Deleted documents must not linger in free pages of the file.
+        self._db.execute("PRAGMA secure_delete=ON")
+        self._db.executescript(_SCHEMA)
+        if self.get_meta("schema_version") is None:
+            self.set_meta("schema_version", str(SCHEMA_VERSION))
+
+    def close(self) -> None:
+        with self.lock:
+            self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self.lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    # -- metadata ---------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        with self.lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.lock:
+            self._db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    # -- documents --------------------------------------------------------------------------
+    def documents(self) -> list[DocumentRecord]:
+        with self.lock:
+            rows = self._db.execute(
+                "SELECT id, path, name, sha256, size, pages, status, error, chunk_count, "
+                "indexed_at FROM documents ORDER BY name COLLATE NOCASE, path"
+            ).fetchall()
+        return [_document(row) for row in rows]
+
+    def document(self, path: Path) -> DocumentRecord | None:
+        with self.lock:
+            row = self._db.execute(
+                "SELECT id, path, name, sha256, size, pages, status, error, chunk_count, "
+                "indexed_at FROM documents WHERE path = ?", (str(path),)
+            ).fetchone()
+        return None if row is None else _document(row)
+
+    def replace_document(self, path: Path, sha256: str, size: int, pages: int | None,
+                         chunks: Sequence[Chunk], vectors: Vectors) -> tuple[list[int], list[int]]:
+        """Store a document's new chunks in place of any old ones, in one transaction.
+
+        Returns (removed chunk ids, added chunk ids) so the vector index can follow.
+        """
+        with self.transaction() as db:
+            removed = self._delete(db, path)
+            cursor = db.execute(
+                "INSERT INTO documents(path, name, sha256, size, pages, status, error, "
+                "chunk_count, indexed_at) VALUES (?, ?, ?, ?, ?, 'indexed', NULL, ?, ?)",
+                (str(path), path.name, sha256, size, pages, len(chunks), _now()),
+            )
+            document_id = cursor.lastrowid
+            added = []
+            for ordinal, (chunk, vector) in enumerate(zip(chunks, vectors, strict=True)):
+                cursor = db.execute(
+                    "INSERT INTO chunks(document_id, ordinal, page, char_start, char_end, text, "
+                    "embedding) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (document_id, ordinal, chunk.page, chunk.char_start, chunk.char_end,
+                     chunk.text, np.asarray(vector, dtype=np.float32).tobytes()),
+                )
+                added.append(int(cursor.lastrowid or 0))
+        return removed, added
+
+    def record_failure(self, path: Path, sha256: str, size: int, error: str) -> None:
+        """Remember why a new file failed, so the documents list can show it."""
+        with self.lock:
+            self._db.execute(
+                "INSERT INTO documents(path, name, sha256, size, status, error, indexed_at) "
+                "VALUES (?, ?, ?, ?, 'failed', ?, ?) ON CONFLICT(path) DO UPDATE SET "
+                "sha256 = excluded.sha256, size = excluded.size, error = excluded.error, "
+                "indexed_at = excluded.indexed_at WHERE status = 'failed'",
+                (str(path), path.name, sha256, size, error, _now()),
+            )
+
+    def remove_document(self, path: Path) -> list[int] | None:
+        """Delete a document and its chunks; None if it was not in the library."""
+        with self.transaction() as db:
+            exists = db.execute("SELECT 1 FROM documents WHERE path = ?", (str(path),)).fetchone()
+            return self._delete(db, path) if exists else None
+
+    @staticmethod
+    def _delete(db: sqlite3.Connection, path: Path) -> list[int]:
+        ids = [int(row[0]) for row in db.execute(
+            "SELECT chunks.id FROM chunks JOIN documents ON documents.id = chunks.document_id "
+            "WHERE documents.path = ?", (str(path),))]
+        db.execute("DELETE FROM chunks WHERE document_id IN "
+                   "(SELECT id FROM documents WHERE path = ?)", (str(path),))
+        db.execute("DELETE FROM documents WHERE path = ?", (str(path),))
+        return ids
+
+    # -- chunks -----------------------------------------------------------------------------
+    def chunk_count(self) -> int:
+        with self.lock:
+            return int(self._db.execute("SELECT count(*) FROM chunks").fetchone()[0])
+
+    def all_embeddings(self, batch: int = 4096) -> Iterator[tuple[list[int], Vectors]]:
+        """Every stored vector, in batches, for rebuilding the FAISS index."""
+        with self.lock:
+            rows = self._db.execute("SELECT id, embedding FROM chunks ORDER BY id").fetchall()
+        for start in range(0, len(rows), batch):
+            part = rows[start:start + batch]
+            yield ([int(r[0]) for r in part],
+                   np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in part]))
+
+    def chunk_texts(self) -> list[tuple[int, str]]:
+        with self.lock:
+            return [(int(r[0]), str(r[1])) for r in
+                    self._db.execute("SELECT id, text FROM chunks ORDER BY id")]
+
+    def update_embeddings(self, ids: Sequence[int], vectors: Vectors) -> None:
+        with self.transaction() as db:
+            db.executemany("UPDATE chunks SET embedding = ? WHERE id = ?",
+                           [(v.tobytes(), i) for i, v in zip(ids, vectors, strict=True)])
+
+    def chunks(self, ids: Iterable[int]) -> dict[int, ChunkRecord]:
+        wanted = list(ids)
+        if not wanted:
+            return {}
+        marks = ",".join("?" * len(wanted))
+        with self.lock:
+            rows = self._db.execute(
+                "SELECT chunks.id, documents.path, documents.name, page, char_start, char_end, "
+                "text, embedding FROM chunks JOIN documents ON documents.id = chunks.document_id "
+                f"WHERE chunks.id IN ({marks})", wanted,
+            ).fetchall()
+        return {int(r[0]): ChunkRecord(int(r[0]), Path(r[1]), str(r[2]), r[3], int(r[4]),
+                                       int(r[5]), str(r[6]),
+                                       np.frombuffer(r[7], dtype=np.float32))
+                for r in rows}
+
+    def keyword_search(self, match: str, limit: int) -> list[tuple[int, float]]:
+        """FTS5 BM25 ranking; returns (chunk id, score) with higher scores better."""
+        with self.lock:
+            rows = self._db.execute(
+                "SELECT rowid, bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ? "
+                "ORDER BY bm25(chunks_fts) LIMIT ?", (match, limit),
+            ).fetchall()
+        return [(int(r[0]), -float(r[1])) for r in rows]
+
+    def fts_integrity(self) -> bool:
+        """True when the keyword index agrees with the chunks table."""
+        with self.lock:
+            try:
+                self._db.execute("INSERT INTO chunks_fts(chunks_fts, rank) VALUES "
+                                 "('integrity-check', 1)")
+            except sqlite3.DatabaseError:
+                return False
+        return True
+
+
+def _document(row: tuple[object, ...]) -> DocumentRecord:
+    return DocumentRecord(int(row[0]), Path(str(row[1])), str(row[2]), str(row[3]),  # type: ignore[call-overload]
+                          int(row[4]), row[5], str(row[6]), row[7],  # type: ignore[call-overload, arg-type]
+                          int(row[8]), str(row[9]))  # type: ignore[call-overload]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -1,0 +1,173 @@
+"""One question, end to end: retrieve passages, build the prompt, stream, map citations.
+
+`Assistant.answer` is a generator of events so any front end can show sources first, then
+tokens as they come, then the finished answer, and stop it between any two tokens.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+
+from documents.library import Library
+from documents.retrieval import Passage, SearchMode
+from inference.engine import ChatModel, GenerationSettings
+from inference.prompt import Turn, build_prompt
+
+_MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+
+NOT_COVERED = ("The documents in your library do not seem to cover this question, so I "
+               "won't guess. Try rephrasing it, or add the document that answers it.")
+
+
+@dataclass(frozen=True)
+class AnswerSettings:
+    passages: int = 4
+    #: Cosine similarity below which a passage is taken as unrelated to the question.
+    min_similarity: float = 0.25
+    search_mode: SearchMode = SearchMode.HYBRID
+    generation: GenerationSettings = field(default_factory=GenerationSettings)
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A source of an answer; `cited` says whether the model marked it with [number]."""
+
+    number: int
+    passage: Passage
+    cited: bool
+
+
+@dataclass(frozen=True)
+class Timings:
+    retrieval_ms: float
+    ttft_ms: float
+    total_ms: float
+    tokens: int
+    tokens_per_s: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    text: str
+    sent: str
+    citations: list[Citation]
+    timings: Timings
+    model: dict[str, str]
+    covered: bool
+    stopped: bool
+
+    def to_json(self) -> dict[str, object]:
+        """The CLI's `ask --json` shape."""
+        return {
+            "answer": self.text,
+            "covered": self.covered,
+            "stopped": self.stopped,
+            "citations": [
+                {"number": c.number, "file": c.passage.document_name,
+                 "path": str(c.passage.document_path), "page": c.passage.page,
+                 "score": round(c.passage.score, 6),
+                 "similarity": round(c.passage.similarity, 4),
+                 "snippet": c.passage.text[:300], "cited": c.cited}
+                for c in self.citations
+            ],
+            "timings": {k: round(v, 2) if isinstance(v, float) else v
+                        for k, v in asdict(self.timings).items()},
+            "model": self.model,
+        }
+
+
+@dataclass(frozen=True)
+class SourcesFound:
+    passages: list[Passage]
+
+
+@dataclass(frozen=True)
+class TokenGenerated:
+    text: str
+
+
+@dataclass(frozen=True)
+class AnswerFinished:
+    answer: Answer
+
+
+AnswerEvent = SourcesFound | TokenGenerated | AnswerFinished
+
+
+def cited_numbers(text: str, available: int) -> list[int]:
+    """The source numbers an answer cites, in order of first mention, ignoring bad numbers."""
+    numbers: list[int] = []
+    for match in _MARKER.finditer(text):
+        for part in re.split(r"[,;]", match.group(1)):
+            number = int(part)
+            if 1 <= number <= available and number not in numbers:
+                numbers.append(number)
+    return numbers
+
+
+def map_citations(text: str, passages: Sequence[Passage]) -> list[Citation]:
+    """Cited passages first, in the order the answer cites them, then the rest shown to it.
+
+    Small models often forget markers; listing every shown source keeps the answer checkable.
+    """
+    cited = cited_numbers(text, len(passages))
+    rest = [n for n in range(1, len(passages) + 1) if n not in cited]
+    return ([Citation(n, passages[n - 1], True) for n in cited]
+            + [Citation(n, passages[n - 1], False) for n in rest])
+
+
+class Assistant:
+    """Answers questions from a library with a chat model; front ends consume its events."""
+
+    def __init__(self, library: Library, model: ChatModel,
+                 settings: AnswerSettings | None = None) -> None:
+        self.library = library
+        self.model = model
+        self.settings = settings or AnswerSettings()
+
+    def answer(self, question: str, history: Sequence[Turn] = (),
+               cancel: threading.Event | None = None) -> Iterator[AnswerEvent]:
+        settings = self.settings
+        started = time.perf_counter()
+        found = self.library.search(question, settings.passages, settings.search_mode)
+        relevant = [p for p in found if p.similarity >= settings.min_similarity]
+        retrieval_ms = (time.perf_counter() - started) * 1000
+        yield SourcesFound(relevant)
+        model_info = self.model.file.describe()
+        if not relevant:
+            yield AnswerFinished(Answer(
+                question, NOT_COVERED, question, [],
+                Timings(retrieval_ms, 0.0, (time.perf_counter() - started) * 1000, 0, 0.0),
+                model_info, covered=False, stopped=False))
+            return
+        budget = self.model.context_tokens - settings.generation.max_tokens - 8
+        built = build_prompt(question, relevant, history, budget, self.model.count_tokens)
+        prompt, stops = self.model.format(built.messages)
+        pieces: list[str] = []
+        first_token_at: float | None = None
+        for piece in self.model.stream(prompt, stops, settings.generation, cancel):
+            if first_token_at is None:
+                first_token_at = time.perf_counter()
+            pieces.append(piece)
+            yield TokenGenerated(piece)
+        finished = time.perf_counter()
+        text = "".join(pieces).strip()
+        stopped = cancel is not None and cancel.is_set()
+        first = first_token_at or finished
+        tokens = self.model.count_tokens(text) if text else 0
+        decode_s = finished - first
+        timings = Timings(
+            retrieval_ms=retrieval_ms,
+            ttft_ms=(first - started) * 1000,
+            total_ms=(finished - started) * 1000,
+            tokens=tokens,
+            tokens_per_s=(tokens - 1) / decode_s if tokens > 1 and decode_s > 0 else 0.0,
+        )
+        yield AnswerFinished(Answer(question, text, built.sent,
+                                    map_citations(text, built.passages), timings, model_info,
+                                    covered=True, stopped=stopped))

@@ -1,0 +1,132 @@
+"""Conversations and their messages, kept across restarts in the data directory.
+
+A question is stored the moment it is asked and an answer when it finishes, each in its own
+transaction, so a crash mid-answer loses only the unfinished answer.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from inference.prompt import Turn
+
+CONVERSATIONS_FILE = "conversations.sqlite3"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS conversations(
+    id INTEGER PRIMARY KEY,
+    title TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS messages(
+    id INTEGER PRIMARY KEY,
+    conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    role TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+    content TEXT NOT NULL,
+    sent TEXT,
+    details TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS messages_by_conversation ON messages(conversation_id, id);
+"""
+
+
+@dataclass(frozen=True)
+class Conversation:
+    id: int
+    title: str
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class Message:
+    """An assistant message's `sent` is the user turn the model saw (sources and question);
+    `details` holds its citations and timings."""
+
+    id: int
+    role: str
+    content: str
+    sent: str | None
+    details: dict[str, object]
+
+
+class ConversationStore:
+    def __init__(self, data_dir: Path) -> None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(data_dir / CONVERSATIONS_FILE, check_same_thread=False,
+                                   isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.execute("PRAGMA secure_delete=ON")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def list(self) -> list[Conversation]:
+        with self._lock:
+            rows = self._db.execute("SELECT id, title, created_at, updated_at FROM conversations "
+                                    "ORDER BY updated_at DESC, id DESC").fetchall()
+        return [Conversation(*row) for row in rows]
+
+    def create(self, title: str = "New conversation") -> Conversation:
+        now = _now()
+        with self._lock:
+            cursor = self._db.execute("INSERT INTO conversations(title, created_at, updated_at) "
+                                      "VALUES (?, ?, ?)", (title, now, now))
+        return Conversation(int(cursor.lastrowid or 0), title, now, now)
+
+    def rename(self, conversation_id: int, title: str) -> None:
+        with self._lock:
+            self._db.execute("UPDATE conversations SET title = ? WHERE id = ?",
+                             (title.strip() or "Untitled", conversation_id))
+
+    def delete(self, conversation_id: int) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
+
+    def add_message(self, conversation_id: int, role: str, content: str,
+                    sent: str | None = None, details: dict[str, object] | None = None) -> int:
+        now = _now()
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            cursor = self._db.execute(
+                "INSERT INTO messages(conversation_id, role, content, sent, details, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (conversation_id, role, content, sent, json.dumps(details or {}), now))
+            self._db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?",
+                             (now, conversation_id))
+            self._db.execute("COMMIT")
+        return int(cursor.lastrowid or 0)
+
+    def messages(self, conversation_id: int) -> list[Message]:
+        with self._lock:
+            rows = self._db.execute("SELECT id, role, content, sent, details FROM messages "
+                                    "WHERE conversation_id = ? ORDER BY id",
+                                    (conversation_id,)).fetchall()
+        return [Message(r[0], r[1], r[2], r[3], json.loads(r[4] or "{}")) for r in rows]
+
+    def history(self, conversation_id: int) -> list[Turn]:
+        """Finished exchanges, as the model saw them, for replaying into the next prompt."""
+        turns: list[Turn] = []
+        pending: Message | None = None
+        for message in self.messages(conversation_id):
+            if message.role == "user":
+                pending = message
+            elif pending is not None:
+                turns.append(Turn(message.sent or pending.content, message.content))
+                pending = None
+        return turns
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")

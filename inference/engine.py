@@ -1,0 +1,144 @@
+"""The chat model runtime: one llama.cpp model, used by one thread at a time, streaming tokens."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from inference.model_file import ModelFile, read_model_file
+
+#: Used when a GGUF has no chat template (base models): plain turns the model can continue.
+_FALLBACK_TEMPLATE = (
+    "{% for message in messages %}"
+    "{% if message['role'] == 'system' %}{{ message['content'] }}\n\n"
+    "{% elif message['role'] == 'user' %}Question: {{ message['content'] }}\n"
+    "{% else %}Answer: {{ message['content'] }}\n\n{% endif %}"
+    "{% endfor %}{% if add_generation_prompt %}Answer:{% endif %}"
+)
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    """Sampling for grounded answers: near-greedy, since the answer should come from sources."""
+
+    max_tokens: int = 384
+    temperature: float = 0.1
+    top_p: float = 0.9
+    repeat_penalty: float = 1.1
+    seed: int = 42
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    role: str
+    content: str
+
+
+class ModelLoadError(RuntimeError):
+    """The model file could not be loaded by llama.cpp."""
+
+
+class ChatModel:
+    """A loaded GGUF model and its chat format.
+
+    llama.cpp's context is not thread-safe, so every call takes the model's lock; the GUI keeps
+    all calls on one worker thread anyway. Consecutive prompts that share a prefix reuse the
+    KV cache (llama-cpp-python compares the new prompt's tokens with the evaluated ones).
+    """
+
+    def __init__(self, path: Path, context_tokens: int = 4096, threads: int | None = None,
+                 gpu_layers: int = 0) -> None:
+        self.file: ModelFile = read_model_file(path)
+        self.context_tokens = min(context_tokens, self.file.context_length)
+        self.threads = threads or max(1, (os.cpu_count() or 2))
+        self.gpu_layers = gpu_layers
+        self._lock = threading.Lock()
+        self._llama: Any = None
+        self._formatter: Any = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._llama is not None
+
+    def load(self) -> None:
+        """Load the weights (seconds on a laptop); call off the GUI thread."""
+        with self._lock:
+            if self._llama is not None:
+                return
+            from llama_cpp import Llama
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+            try:
+                llama = Llama(
+                    model_path=str(self.file.path), n_ctx=self.context_tokens,
+                    n_threads=self.threads, n_threads_batch=self.threads,
+                    n_gpu_layers=self.gpu_layers, verbose=False, seed=GenerationSettings.seed,
+                )
+            except (ValueError, RuntimeError) as error:
+                raise ModelLoadError(f"{self.file.path}: llama.cpp could not load it ({error})")\
+                    from error
+            eos = llama.token_eos()
+            bos = llama.token_bos()
+            self._formatter = Jinja2ChatFormatter(
+                template=self.file.chat_template or _FALLBACK_TEMPLATE,
+                eos_token=llama._model.token_get_text(eos) if eos >= 0 else "",
+                bos_token=llama._model.token_get_text(bos) if bos >= 0 else "",
+                stop_token_ids=[eos] if eos >= 0 else None,
+            )
+            self._llama = llama
+
+    def close(self) -> None:
+        with self._lock:
+            if self._llama is not None:
+                self._llama.close()
+                self._llama = None
+
+    @property
+    def has_chat_template(self) -> bool:
+        return self.file.chat_template is not None
+
+    def format(self, messages: Sequence[ChatMessage]) -> tuple[str, list[str]]:
+        """The prompt text for `messages` and the stop strings, via the GGUF's own template."""
+        self.load()
+        response = self._formatter(messages=[{"role": m.role, "content": m.content}
+                                             for m in messages])
+        stops = response.stop if isinstance(response.stop, list) else (
+            [response.stop] if response.stop else [])
+        if not self.has_chat_template:
+            stops += ["\nQuestion:", "\n\n\n"]
+        return str(response.prompt), stops
+
+    def count_tokens(self, text: str) -> int:
+        self.load()
+        with self._lock:
+            return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def stream(self, prompt: str, stop: Sequence[str] = (),
+               settings: GenerationSettings = GenerationSettings(),
+               cancel: threading.Event | None = None) -> Iterator[str]:
+        """Yield the completion of `prompt` piece by piece until done, stopped or cancelled."""
+        self.load()
+        with self._lock:
+            chunks = self._llama.create_completion(
+                prompt, max_tokens=settings.max_tokens, temperature=settings.temperature,
+                top_p=settings.top_p, repeat_penalty=settings.repeat_penalty,
+                seed=settings.seed, stop=list(stop), stream=True,
+            )
+            try:
+                for chunk in chunks:
+                    if cancel is not None and cancel.is_set():
+                        break
+                    text = chunk["choices"][0]["text"]
+                    if text:
+                        yield text
+            finally:
+                chunks.close()
+
+    def raw_llama(self) -> Any:
+        """The underlying llama_cpp.Llama, for benchmarks that compare against it."""
+        self.load()
+        return self._llama

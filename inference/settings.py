@@ -1,0 +1,63 @@
+"""User settings as a typed object, stored as JSON in the data directory."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from documents.chunking import ChunkingConfig
+from documents.retrieval import SearchMode
+from inference.answer import AnswerSettings
+
+SETTINGS_FILE = "settings.json"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a user or IT can change; an empty path means the provisioned default."""
+
+    model_path: str = ""
+    embedder_path: str = ""
+    context_tokens: int = 4096
+    gpu_layers: int = 0
+    threads: int = 0
+    chunk_tokens: int = 200
+    chunk_overlap_tokens: int = 32
+    passages: int = 4
+    min_similarity: float = 0.25
+    search_mode: str = SearchMode.HYBRID.value
+
+    @property
+    def chunking(self) -> ChunkingConfig:
+        return ChunkingConfig(self.chunk_tokens, self.chunk_overlap_tokens)
+
+    @property
+    def answering(self) -> AnswerSettings:
+        return AnswerSettings(passages=self.passages, min_similarity=self.min_similarity,
+                              search_mode=SearchMode(self.search_mode))
+
+    def with_changes(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+
+def load_settings(data_dir: Path) -> Settings:
+    """The saved settings; unknown keys (from a newer version) are ignored, not fatal."""
+    path = data_dir / SETTINGS_FILE
+    if not path.is_file():
+        return Settings()
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as error:
+        raise ValueError(f"{path}: unreadable settings file ({error})") from error
+    known = {field.name for field in fields(Settings)}
+    return Settings(**{key: value for key, value in stored.items() if key in known})
+
+
+def save_settings(data_dir: Path, settings: Settings) -> None:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / SETTINGS_FILE
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(asdict(settings), indent=2), encoding="utf-8")
+    temporary.replace(path)
