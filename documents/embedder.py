@@ -1,10 +1,21 @@
-"""Sentence embeddings from a local sentence-transformers directory, never from a hub."""
+"""Sentence embeddings from a local sentence-transformers directory, never from a hub.
+
+Two backends compute the same vectors: `torch` runs the model through sentence-transformers,
+`onnx` runs an ONNX export of it through ONNX Runtime, about twice as fast on a laptop CPU.
+The export is made here, from the local weights, into a cache directory, the first time the
+backend is used; nothing is downloaded. `onnx-int8` also quantizes the weights to 8 bits:
+faster still, but its vectors differ a little, so an index built with it is marked as built
+by another embedder (switching to or from it asks for a re-index).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import os
 import threading
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -14,26 +25,59 @@ import numpy.typing as npt
 
 Vectors = npt.NDArray[np.float32]
 
+log = logging.getLogger(__name__)
+
+TORCH = "torch"
+ONNX = "onnx"
+ONNX_INT8 = "onnx-int8"
+BACKENDS = (TORCH, ONNX, ONNX_INT8)
+
+#: Bumped when the export recipe changes, so stale cached exports are not reused.
+_EXPORT_VERSION = "2"
+_POOLING = "sentence_transformers.models.Pooling"
+_SUPPORTED_MODULES = {"sentence_transformers.models.Transformer", _POOLING,
+                      "sentence_transformers.models.Normalize"}
+
 
 class EmbedderError(RuntimeError):
     """The embedder directory is missing or is not a sentence-transformers model."""
 
 
+def cpu_threads() -> int:
+    """The cores this process may run on (the affinity mask, not the whole machine)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
 class Embedder:
-    """Wraps SentenceTransformer: unit-length float32 vectors, tokenizer offsets for chunking.
+    """Unit-length float32 vectors and tokenizer offsets for chunking.
 
     The model is loaded on first use, so constructing an Embedder is cheap and the GUI can
-    show its window before torch is imported.
+    show its window before torch is imported. `encode` and `token_starts` may be called from
+    two threads at once (the ingestion pipeline does): they use separate tokenizers.
     """
 
-    def __init__(self, model_dir: Path, batch_size: int = 64, device: str = "cpu") -> None:
+    def __init__(self, model_dir: Path, batch_size: int = 64, device: str = "cpu",
+                 backend: str = TORCH, cache_dir: Path | None = None) -> None:
         if not (model_dir / "modules.json").is_file() and not (model_dir / "config.json").is_file():
             raise EmbedderError(f"{model_dir}: not a sentence-transformers model directory")
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown embedder backend {backend!r}; one of {', '.join(BACKENDS)}")
+        if backend != TORCH and cache_dir is None:
+            raise ValueError(f"the {backend} backend needs a cache directory for its export")
         self.model_dir = model_dir
         self.batch_size = batch_size
         self.device = device
+        self.backend = backend
+        self.cache_dir = cache_dir
         self._model: Any = None
+        self._session: Any = None
+        self._onnx_tokenizer: Any = None
+        self._offsets_tokenizer: Any = None
         self._lock = threading.Lock()
+        self._offsets_lock = threading.Lock()
 
     @property
     def name(self) -> str:
@@ -45,8 +89,12 @@ class Embedder:
         """A fingerprint of the model's configuration and weights' sizes.
 
         The index records it and refuses vectors from a different embedder, since mixing
-        two embedders' vectors silently ruins retrieval.
+        two embedders' vectors silently ruins retrieval. The torch and ONNX backends give the
+        same vectors (to float rounding) and share an identity; int8 weights do not.
         """
+        return self._fingerprint(int8=self.backend == ONNX_INT8)
+
+    def _fingerprint(self, int8: bool) -> str:
         digest = hashlib.sha256()
         for path in sorted(self.model_dir.rglob("*")):
             if path.is_file() and path.suffix in {".json", ".safetensors", ".bin", ".onnx", ".txt"}:
@@ -54,50 +102,249 @@ class Embedder:
                 digest.update(str(path.stat().st_size).encode())
                 if path.suffix == ".json":
                     digest.update(path.read_bytes())
+        if int8:
+            digest.update(b"int8-dynamic-quantization")
         return digest.hexdigest()[:16]
 
+    # -- loading ---------------------------------------------------------------------------
     def load(self) -> Any:
+        """Load the backend (seconds; the first ONNX use also exports the model)."""
         with self._lock:
-            if self._model is None:
-                from sentence_transformers import SentenceTransformer
+            if self.backend == TORCH:
+                return self._torch_model()
+            if self._session is None:
+                self._session = self._load_onnx()
+            return self._session
 
-                self._model = SentenceTransformer(
-                    str(self.model_dir), device=self.device, local_files_only=True
-                )
-            return self._model
+    def _torch_model(self) -> Any:
+        if self._model is None:
+            from sentence_transformers import SentenceTransformer
 
+            self._model = SentenceTransformer(
+                str(self.model_dir), device=self.device, local_files_only=True
+            )
+        return self._model
+
+    def _load_onnx(self) -> Any:
+        import onnxruntime
+
+        path = self.onnx_path()
+        if not path.is_file():
+            self._export_onnx(path)
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = cpu_threads()
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
+        session = onnxruntime.InferenceSession(str(path), options,
+                                               providers=["CPUExecutionProvider"])
+        self._onnx_tokenizer = self._new_tokenizer()
+        return session
+
+    def _new_tokenizer(self) -> Any:
+        from transformers import AutoTokenizer
+
+        return AutoTokenizer.from_pretrained(str(self.model_dir), local_files_only=True)
+
+    def onnx_path(self) -> Path:
+        """Where this model's ONNX export for this backend is cached."""
+        assert self.cache_dir is not None
+        # The int8 file sits beside the plain export it is quantized from.
+        folder = self.cache_dir / f"{self.name}-{self._fingerprint(False)}-v{_EXPORT_VERSION}"
+        return folder / ("model-int8.onnx" if self.backend == ONNX_INT8 else "model.onnx")
+
+    def _export_onnx(self, path: Path) -> None:
+        """Export the local weights to ONNX, fuse attention for ONNX Runtime, maybe quantize."""
+        self._check_onnx_pipeline()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        plain = path.parent / "model.onnx"
+        if not plain.is_file():
+            log.info("exporting %s to ONNX in %s", self.model_dir, path.parent)
+            _export(self._torch_model(), plain)
+        if self.backend == ONNX_INT8 and not path.is_file():
+            import onnx
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+
+            temporary = path.with_name(path.name + ".tmp")
+            # Per-channel weights of the plain MatMuls keep cosines to the float vectors at
+            # about 0.996; quantizing the fused attention too costs more accuracy than it gains.
+            quantize_dynamic(str(plain), str(temporary), weight_type=QuantType.QInt8,
+                             per_channel=True, op_types_to_quantize=["MatMul"],
+                             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+            temporary.replace(path)
+
+    def _check_onnx_pipeline(self) -> None:
+        modules_file = self.model_dir / "modules.json"
+        modules = json.loads(modules_file.read_text()) if modules_file.is_file() else []
+        unsupported = [m["type"] for m in modules if m["type"] not in _SUPPORTED_MODULES]
+        if unsupported or not any(m["type"] == _POOLING for m in modules):
+            raise EmbedderError(
+                f"{self.model_dir}: the ONNX backend supports Transformer + Pooling (+ Normalize) "
+                f"models; this one has {', '.join(unsupported) or 'no Pooling module'}; "
+                "use the torch backend")
+
+    def _pooling_config(self) -> dict[str, Any]:
+        modules = json.loads((self.model_dir / "modules.json").read_text())
+        pooling = next(m for m in modules if m["type"] == _POOLING)
+        config: dict[str, Any] = json.loads(
+            (self.model_dir / pooling["path"] / "config.json").read_text())
+        return config
+
+    def _max_seq_length(self) -> int:
+        config = self.model_dir / "sentence_bert_config.json"
+        if config.is_file():
+            value = json.loads(config.read_text()).get("max_seq_length")
+            if value:
+                return int(value)
+        return int(self._onnx_tokenizer.model_max_length)
+
+    # -- properties --------------------------------------------------------------------------
     @property
     def dimension(self) -> int:
+        if self.backend != TORCH:
+            return int(self.encode(["dimension"]).shape[1])
         model = self.load()
-        getter = getattr(model, "get_embedding_dimension", None) or getattr(
-            model, "get_sentence_embedding_dimension"
-        )
+        getter = (getattr(model, "get_embedding_dimension", None)
+                  or model.get_sentence_embedding_dimension)
         return int(getter())
 
     @property
     def max_tokens(self) -> int:
         """The model's window in word pieces, less the two special tokens it adds."""
+        if self.backend != TORCH:
+            self.load()
+            return self._max_seq_length() - 2
         return int(self.load().max_seq_length) - 2
 
     def token_starts(self, text: str) -> list[int]:
-        """Character offset of each token of `text`, from the embedder's own tokenizer."""
-        encoding = self.load().tokenizer(
-            text, add_special_tokens=False, return_offsets_mapping=True, verbose=False
-        )
+        """Character offset of each token of `text`, from the embedder's own tokenizer.
+
+        Uses a tokenizer of its own: a Hugging Face fast tokenizer refuses ("Already
+        borrowed") to be used from two threads while one of them changes its padding.
+        """
+        with self._offsets_lock:
+            if self._offsets_tokenizer is None:
+                self._offsets_tokenizer = self._new_tokenizer()
+            encoding = self._offsets_tokenizer(
+                text, add_special_tokens=False, return_offsets_mapping=True, verbose=False
+            )
         return [start for start, _ in encoding["offset_mapping"]]
 
+    # -- encoding --------------------------------------------------------------------------
     def encode(self, texts: Sequence[str]) -> Vectors:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if self.backend != TORCH:
+            return self._encode_onnx(list(texts))
         vectors = self.load().encode(
             list(texts), batch_size=self.batch_size, normalize_embeddings=True,
             convert_to_numpy=True, show_progress_bar=False,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
+    def _encode_onnx(self, texts: list[str]) -> Vectors:
+        """As SentenceTransformer.encode does: longest first, so batches carry little padding."""
+        session = self.load()
+        pooling = self._pooling_config()
+        max_length = self._max_seq_length()
+        inputs = {node.name for node in session.get_inputs()}
+        order = np.argsort([-len(text) for text in texts], kind="stable")
+        result: Vectors | None = None
+        for start in range(0, len(texts), self.batch_size):
+            batch = order[start:start + self.batch_size]
+            encoded = self._onnx_tokenizer(
+                [texts[i] for i in batch], padding=True, truncation=True,
+                max_length=max_length, return_tensors="np")
+            feed = {name: np.asarray(encoded[name], dtype=np.int64)
+                    for name in inputs if name in encoded}
+            if "token_type_ids" in inputs and "token_type_ids" not in feed:
+                feed["token_type_ids"] = np.zeros_like(feed["input_ids"])
+            hidden = session.run(None, feed)[0]
+            vectors = _pool(hidden, feed["attention_mask"], pooling)
+            vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+            if result is None:
+                result = np.empty((len(texts), vectors.shape[1]), dtype=np.float32)
+            result[batch] = vectors
+        assert result is not None
+        return result
+
     def describe(self) -> dict[str, str]:
         config = self.model_dir / "config.json"
         architecture = ""
         if config.is_file():
             architecture = ",".join(json.loads(config.read_text()).get("architectures", []))
-        return {"name": self.name, "path": str(self.model_dir), "architecture": architecture}
+        return {"name": self.name, "path": str(self.model_dir), "architecture": architecture,
+                "backend": self.backend}
+
+
+def _pool(hidden: npt.NDArray[np.float32], mask: npt.NDArray[np.int64],
+          config: dict[str, Any]) -> Vectors:
+    """sentence-transformers' Pooling, in its order: cls, max, mean, mean/sqrt(length)."""
+    weights = mask[..., None].astype(np.float32)
+    lengths = np.maximum(weights.sum(axis=1), 1e-9)
+    parts: list[Vectors] = []
+    if config.get("pooling_mode_cls_token"):
+        parts.append(hidden[:, 0])
+    if config.get("pooling_mode_max_tokens"):
+        parts.append(np.where(weights > 0, hidden, -1e9).max(axis=1))
+    summed = (hidden * weights).sum(axis=1)
+    if config.get("pooling_mode_mean_tokens"):
+        parts.append(summed / lengths)
+    if config.get("pooling_mode_mean_sqrt_len_tokens"):
+        parts.append(summed / np.sqrt(lengths))
+    if not parts:
+        raise EmbedderError("the ONNX backend supports cls, max and mean pooling only")
+    return np.ascontiguousarray(np.concatenate(parts, axis=1), dtype=np.float32)
+
+
+def _export(model: Any, path: Path) -> None:
+    """Trace the transformer to ONNX with dynamic batch and length, then fuse its attention.
+
+    The eager attention implementation traces into the pattern ONNX Runtime's optimizer fuses
+    into one Attention operator, which is most of the speed-up over torch on a CPU.
+    """
+    import torch
+
+    transformer = model[0].auto_model.eval()
+    previous = getattr(transformer.config, "_attn_implementation", None)
+    if hasattr(transformer, "set_attn_implementation"):
+        transformer.set_attn_implementation("eager")
+    names = [name for name in ("input_ids", "attention_mask", "token_type_ids")
+             if name in model.tokenizer.model_input_names]
+    sample = model.tokenizer(["an example", "another example text"], padding=True,
+                             return_tensors="pt")
+
+    class _Wrapped(torch.nn.Module):  # type: ignore[misc]
+        def __init__(self) -> None:
+            super().__init__()
+            self.transformer = transformer
+
+        def forward(self, *tensors: Any) -> Any:
+            return self.transformer(**dict(zip(names, tensors, strict=True)),
+                                    return_dict=True).last_hidden_state
+
+    raw = path.with_name("model.raw.onnx")
+    axes = {name: {0: "batch", 1: "sequence"} for name in [*names, "last_hidden_state"]}
+    try:
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(_Wrapped(), tuple(sample[name] for name in names), str(raw),
+                              input_names=names, output_names=["last_hidden_state"],
+                              dynamic_axes=axes, opset_version=17, dynamo=False)
+    finally:
+        if previous is not None and hasattr(transformer, "set_attn_implementation"):
+            transformer.set_attn_implementation(previous)
+    temporary = path.with_name(path.name + ".tmp")
+    try:
+        from onnxruntime.transformers import optimizer
+
+        config = transformer.config
+        optimized = optimizer.optimize_model(
+            str(raw), model_type="bert", num_heads=int(config.num_attention_heads),
+            hidden_size=int(config.hidden_size), opt_level=1)
+        optimized.save_model_to_file(str(temporary))
+    except Exception as error:  # the plain export still works, only slower
+        log.warning("ONNX Runtime could not optimize the export (%s); using it as traced", error)
+        raw.replace(temporary)
+    temporary.replace(path)
+    raw.unlink(missing_ok=True)

@@ -16,8 +16,9 @@ PDF_SUFFIXES = frozenset({".pdf"})
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".text"})
 SUPPORTED_SUFFIXES = PDF_SUFFIXES | TEXT_SUFFIXES
 
-#: Below this many characters per page on average, a PDF is taken as a scan without OCR.
-_MIN_CHARS_PER_PAGE = 8
+#: Below this many characters per page on average, a PDF is taken as a scan without OCR
+#: (scans often carry a stray word or two, such as a scanner's watermark).
+_MIN_CHARS_PER_PAGE = 32
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def _pdf_pages(path: Path, password: str | None) -> list[Page]:
         raise DocumentError(path, FailureKind.DAMAGED, f"{type(error).__name__}: {error}") from error
     pages = [Page(page.number, _clean(page.text)) for page in pages]
     total_chars = sum(len(page.text.strip()) for page in pages)
-    if not pages or total_chars < _MIN_CHARS_PER_PAGE * max(1, len(pages)) / 4:
+    if not pages or total_chars < _MIN_CHARS_PER_PAGE * len(pages):
         raise DocumentError(path, FailureKind.NO_TEXT, f"{len(pages)} page(s), no extractable text")
     return pages
 

@@ -9,17 +9,26 @@ import hashlib
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from documents.chunking import ChunkingConfig, chunk_pages
-from documents.embedder import Embedder
+from documents.chunking import Chunk, ChunkingConfig, chunk_pages
+from documents.embedder import Embedder, Vectors
 from documents.errors import DocumentError, FailureKind
-from documents.extract import extract_pages, is_supported
-from documents.retrieval import Passage, SearchMode, fts_query, reciprocal_rank_fusion
+from documents.extract import Page, extract_pages, is_supported
+from documents.retrieval import (
+    DocumentHit,
+    Passage,
+    SearchMode,
+    best_per_document,
+    fts_query,
+    fuse,
+)
 from documents.store import DocumentRecord, Store
 from documents.vector_index import VectorIndex
 
@@ -29,6 +38,8 @@ DATABASE_FILE = "library.sqlite3"
 VECTORS_FILE = "vectors.faiss"
 #: Each ranking contributes this many candidates to fusion.
 CANDIDATE_DEPTH = 100
+#: Files read, extracted and chunked ahead of the one being embedded.
+PREPARE_AHEAD = 2
 
 
 class EmbedderMismatchError(RuntimeError):
@@ -62,14 +73,39 @@ class IngestReport:
 ProgressCallback = Callable[[IngestProgress], None]
 
 
+@dataclass
+class _PreparedFile:
+    """A file made ready for embedding, or the reason it is unchanged or failed."""
+
+    path: Path
+    unchanged: bool = False
+    error: DocumentError | None = None
+    digest: str = ""
+    size: int = 0
+    pages: int = 0
+    page_count: int | None = None
+    chunks: list[Chunk] = field(default_factory=list)
+    replacing: bool = False
+
+    def report(self, report: IngestReport) -> None:
+        if self.unchanged:
+            report.unchanged.append(self.path)
+        elif self.error is not None:
+            report.failed.append(self.error)
+        else:
+            (report.replaced if self.replacing else report.added).append(self.path)
+            report.chunks += len(self.chunks)
+            report.pages += self.pages
+
+
 class Library:
     """SQLite (truth) + FAISS (vector cache) + FTS5 (keywords) for one data directory."""
 
     def __init__(self, data_dir: Path, embedder: Embedder,
-                 chunking: ChunkingConfig = ChunkingConfig()) -> None:
+                 chunking: ChunkingConfig | None = None) -> None:
         self.data_dir = data_dir
         self.embedder = embedder
-        self.chunking = chunking
+        self.chunking = chunking or ChunkingConfig()
         data_dir.mkdir(parents=True, exist_ok=True)
         self.store = Store(data_dir / DATABASE_FILE)
         self._vectors: VectorIndex | None = None
@@ -126,6 +162,11 @@ class Library:
 
         Indexed files under a given folder that no longer exist are purged. A failing file is
         reported and the batch goes on; a cancelled batch keeps the files it finished.
+
+        A pipeline: one thread reads, extracts and chunks the next files while this one
+        embeds (chunks of consecutive small files in one batch), and another writes the
+        previous batch to SQLite and FAISS. Reports, progress and stored rows come in file
+        order, as if the files were done one after another.
         """
         report = IngestReport()
         files: list[Path] = []
@@ -141,49 +182,156 @@ class Library:
                 report.failed.append(DocumentError(path, FailureKind.UNREADABLE, "no such file"))
         files = list(dict.fromkeys(files))
         index = self._vector_index()
-        for done, path in enumerate(files):
-            if cancel is not None and cancel.is_set():
-                report.cancelled = True
-                break
-            self._add_file(path, index, report, (passwords or {}).get(path))
-            if progress is not None:
-                progress(IngestProgress(done + 1, len(files), path, report.chunks))
+        if files:
+            self.embedder.token_starts("")  # Load the tokenizer here, not in two threads.
+        passwords = passwords or {}
+        preparing = ThreadPoolExecutor(1, thread_name_prefix="enclave-ingest-prepare")
+        writing = ThreadPoolExecutor(1, thread_name_prefix="enclave-ingest-write")
+        ahead: deque[Future[_PreparedFile]] = deque()
+        pending: list[_PreparedFile] = []
+        written: tuple[Future[None], list[_PreparedFile]] | None = None
+        finished = 0
+
+        def report_written() -> None:
+            nonlocal written, finished
+            if written is None:
+                return
+            future, batch = written
+            written = None
+            future.result()
+            for item in batch:
+                item.report(report)
+                finished += 1
+                if progress is not None:
+                    progress(IngestProgress(finished, len(files), item.path, report.chunks))
+
+        def flush() -> None:
+            nonlocal written
+            texts = [chunk.text for item in pending for chunk in item.chunks]
+            vectors = self.embedder.encode(texts) if texts else None
+            batch = list(pending)
+            pending.clear()
+            report_written()
+            written = (writing.submit(self._write_files, batch, vectors, index), batch)
+
+        try:
+            for position in range(len(files)):
+                while len(ahead) < PREPARE_AHEAD and position + len(ahead) < len(files):
+                    path = files[position + len(ahead)]
+                    ahead.append(preparing.submit(self._prepare_file, path, passwords.get(path)))
+                if cancel is not None and cancel.is_set():
+                    report.cancelled = True
+                    break
+                pending.append(ahead.popleft().result())
+                ready = sum(len(item.chunks) for item in pending)
+                if ready == 0 or ready >= self.embedder.batch_size:
+                    flush()
+            if pending:
+                flush()
+            report_written()
+        finally:
+            for future in ahead:
+                future.cancel()
+            preparing.shutdown(wait=True)
+            writing.shutdown(wait=True)
         self._save_vectors()
         return report
 
-    def _add_file(self, path: Path, index: VectorIndex, report: IngestReport,
-                  password: str | None) -> None:
+    def _prepare_file(self, path: Path, password: str | None) -> _PreparedFile:
+        """Read, check for changes, extract and chunk: everything before embedding."""
         try:
             data = path.read_bytes()
         except OSError as error:
-            report.failed.append(DocumentError(path, FailureKind.UNREADABLE,
-                                               error.strerror or str(error)))
-            return
+            return _PreparedFile(path, error=DocumentError(
+                path, FailureKind.UNREADABLE, error.strerror or str(error)))
         digest = hashlib.sha256(data).hexdigest()
         existing = self.store.document(path)
-        if existing is not None and existing.status == "indexed" and existing.sha256 == digest:
-            report.unchanged.append(path)
-            return
+        replacing = existing is not None and existing.status == "indexed"
+        if replacing and existing is not None and existing.sha256 == digest:
+            return _PreparedFile(path, unchanged=True)
         try:
             pages = extract_pages(path, password)
             chunks = chunk_pages(pages, self.embedder.token_starts, self.chunking)
             if not chunks:
                 raise DocumentError(path, FailureKind.EMPTY, "no text to index")
-            vectors = self.embedder.encode([chunk.text for chunk in chunks])
         except DocumentError as error:
-            report.failed.append(error)
-            self.store.record_failure(path, digest, len(data), error.reason)
-            return
+            return _PreparedFile(path, error=error, digest=digest, size=len(data))
         page_count = sum(1 for page in pages if page.number is not None) or None
-        with self._vectors_lock:
-            removed, added = self.store.replace_document(path, digest, len(data), page_count,
-                                                         chunks, vectors)
-            index.remove(removed)
-            index.add(added, vectors)
-        (report.replaced if existing is not None and existing.status == "indexed"
-         else report.added).append(path)
-        report.chunks += len(chunks)
-        report.pages += len(pages)
+        return _PreparedFile(path, digest=digest, size=len(data), pages=len(pages),
+                             page_count=page_count, chunks=chunks, replacing=replacing)
+
+    def _write_files(self, batch: list[_PreparedFile], vectors: Vectors | None,
+                     index: VectorIndex) -> None:
+        """Store a batch in file order: failures recorded, documents with their vectors."""
+        offset = 0
+        for item in batch:
+            if item.error is not None and item.digest:
+                self.store.record_failure(item.path, item.digest, item.size, item.error.reason)
+            if not item.chunks:
+                continue
+            assert vectors is not None
+            part = vectors[offset:offset + len(item.chunks)]
+            offset += len(item.chunks)
+            with self._vectors_lock:
+                removed, added = self.store.replace_document(
+                    item.path, item.digest, item.size, item.page_count, item.chunks, part)
+                index.remove(removed)
+                index.add(added, part)
+
+    def add_texts(self, texts: Mapping[str, str], progress: ProgressCallback | None = None,
+                  cancel: threading.Event | None = None, batch_chunks: int = 256) -> IngestReport:
+        """Index in-memory texts, each one page-less document named by its key (evals).
+
+        The same chunking, embedding and storage as files get, with one difference for speed:
+        chunks of many texts are embedded in one batch. Keys are stored as relative paths and
+        must be unique file names; unchanged texts are skipped, changed ones replaced.
+        """
+        report = IngestReport()
+        index = self._vector_index()
+        pending: list[tuple[Path, str, int, list[Chunk], bool]] = []
+
+        def flush(done: int) -> None:
+            vectors = self.embedder.encode([c.text for *_, chunks, _ in pending for c in chunks])
+            offset = 0
+            for path, digest, size, chunks, replacing in pending:
+                part = vectors[offset:offset + len(chunks)]
+                offset += len(chunks)
+                with self._vectors_lock:
+                    removed, added = self.store.replace_document(path, digest, size, None,
+                                                                 chunks, part)
+                    index.remove(removed)
+                    index.add(added, part)
+                (report.replaced if replacing else report.added).append(path)
+                report.chunks += len(chunks)
+                report.pages += 1
+            pending.clear()
+            if progress is not None:
+                progress(IngestProgress(done, len(texts), None, report.chunks))
+
+        for done, (name, text) in enumerate(texts.items(), start=1):
+            if cancel is not None and cancel.is_set():
+                report.cancelled = True
+                break
+            path = Path(name)
+            data = text.encode("utf-8")
+            digest = hashlib.sha256(data).hexdigest()
+            existing = self.store.document(path)
+            indexed = existing is not None and existing.status == "indexed"
+            if indexed and existing is not None and existing.sha256 == digest:
+                report.unchanged.append(path)
+                continue
+            chunks = chunk_pages([Page(None, text)], self.embedder.token_starts, self.chunking)
+            if not chunks:
+                report.failed.append(DocumentError(path, FailureKind.EMPTY, "no text to index"))
+                self.store.record_failure(path, digest, len(data), "no text to index")
+                continue
+            pending.append((path, digest, len(data), chunks, indexed))
+            if sum(len(item[3]) for item in pending) >= batch_chunks:
+                flush(done)
+        if pending:
+            flush(len(texts))
+        self._save_vectors()
+        return report
 
     def _purge_missing(self, folder: Path, present: set[Path]) -> list[Path]:
         gone = [doc.path for doc in self.store.documents()
@@ -226,16 +374,7 @@ class Library:
                mode: SearchMode = SearchMode.HYBRID) -> list[Passage]:
         """The `limit` best passages for `query`, each with its cosine similarity."""
         query_vector = self.embedder.encode([query])[0]
-        depth = max(CANDIDATE_DEPTH, limit)
-        rankings: list[list[int]] = []
-        if mode in (SearchMode.VECTOR, SearchMode.HYBRID):
-            rankings.append([i for i, _ in self._vector_index().search(query_vector, depth)])
-        if mode in (SearchMode.KEYWORD, SearchMode.HYBRID):
-            match = fts_query(query)
-            rankings.append([i for i, _ in self.store.keyword_search(match, depth)] if match else [])
-        ranked = (reciprocal_rank_fusion(rankings) if len(rankings) > 1
-                  else [(item, 1.0 / (rank + 1)) for rank, item in enumerate(rankings[0])])
-        top = ranked[:limit]
+        top = self.ranked_chunks(query, max(CANDIDATE_DEPTH, limit), mode, query_vector)[:limit]
         records = self.store.chunks(chunk_id for chunk_id, _ in top)
         passages = []
         for chunk_id, score in top:
@@ -243,12 +382,38 @@ class Library:
             if record is None:
                 continue
             similarity = float(np.dot(record.embedding, query_vector))
-            if mode is SearchMode.VECTOR:
-                score = similarity
             passages.append(Passage(chunk_id, record.document_path, record.document_name,
                                     record.page, record.char_start, record.char_end,
                                     record.text, score, similarity))
         return passages
+
+    def search_documents(self, query: str, limit: int = 10,
+                         mode: SearchMode = SearchMode.HYBRID) -> list[DocumentHit]:
+        """The `limit` best documents for `query`, each scored by its best chunk.
+
+        The chunks are ranked exactly as `search` ranks them; each ranking contributes
+        enough candidates for `limit` documents of the library's average chunk count.
+        """
+        documents = max(1, self.store.indexed_document_count())
+        per_document = -(-self.store.chunk_count() // documents)
+        depth = max(CANDIDATE_DEPTH, limit) * max(1, per_document)
+        ranked = self.ranked_chunks(query, depth, mode)
+        owners = self.store.chunk_documents(chunk_id for chunk_id, _ in ranked)
+        return [DocumentHit(path, path.name, score, chunk_id)
+                for path, chunk_id, score in best_per_document(ranked, owners, limit)]
+
+    def ranked_chunks(self, query: str, depth: int, mode: SearchMode = SearchMode.HYBRID,
+                      query_vector: Vectors | None = None) -> list[tuple[int, float]]:
+        """(chunk id, score) best first: each ranking's top `depth` chunks, fused in hybrid mode."""
+        rankings: list[list[tuple[int, float]]] = []
+        if mode in (SearchMode.VECTOR, SearchMode.HYBRID):
+            if query_vector is None:
+                query_vector = self.embedder.encode([query])[0]
+            rankings.append(self._vector_index().search(query_vector, depth))
+        if mode in (SearchMode.KEYWORD, SearchMode.HYBRID):
+            match = fts_query(query)
+            rankings.append(self.store.keyword_search(match, depth) if match else [])
+        return fuse(rankings)
 
 
 def _walk(folder: Path) -> Iterator[Path]:

@@ -1,4 +1,8 @@
-"""Passages and how keyword and vector rankings are combined into one."""
+"""Passages, documents ranked from them, and how keyword and vector rankings are combined.
+
+The fusion method and its parameters were chosen with `python main.py eval retrieval`; the
+runs behind them are in docs/retrieval.md.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,20 @@ from pathlib import Path
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
-#: Reciprocal rank fusion constant; 60 is the value of Cormack et al. and held up in our evals.
+#: Reciprocal rank fusion constant (Cormack et al. use 60); see docs/retrieval.md.
 RRF_K = 60
+#: Weights of the (vector, keyword) rankings in hybrid search.
+HYBRID_WEIGHTS = (1.0, 1.0)
+
+#: Words left out of keyword queries: Lucene's English stop list, which Anserini's BM25
+#: baselines use. The index keeps them; they only stop matching nearly every chunk.
+STOPWORDS = frozenset({
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is",
+    "it", "no", "not", "of", "on", "or", "such", "that", "the", "their", "then", "there",
+    "these", "they", "this", "to", "was", "will", "with",
+})
+
+Ranking = Sequence[tuple[int, float]]
 
 
 class SearchMode(StrEnum):
@@ -24,9 +40,10 @@ class SearchMode(StrEnum):
 class Passage:
     """A retrieved chunk with everything a citation needs.
 
-    `score` orders results within one search (its scale depends on the mode); `similarity`
-    is the cosine between the question and the passage, comparable across searches, and is
-    what decides whether the library covers a question at all.
+    `score` orders results within one search (its scale depends on the mode: cosine for
+    vector, BM25 for keyword, the fused score for hybrid); `similarity` is the cosine between
+    the question and the passage, comparable across searches, and is what decides whether
+    the library covers a question at all.
     """
 
     chunk_id: int
@@ -44,10 +61,25 @@ class Passage:
         return self.document_name if self.page is None else f"{self.document_name}, p. {self.page}"
 
 
+@dataclass(frozen=True)
+class DocumentHit:
+    """A document ranked by its best chunk: `score` is that chunk's score in the search."""
+
+    document_path: Path
+    document_name: str
+    score: float
+    chunk_id: int
+
+
 def fts_query(text: str) -> str:
-    """An FTS5 query matching any word of `text`, each quoted so no word acts as an operator."""
-    words = dict.fromkeys(word.lower() for word in _WORD.findall(text))
-    return " OR ".join(f'"{word}"' for word in words)
+    """An FTS5 query matching any word of `text` but stopwords, each quoted.
+
+    Quoting keeps a word such as NOT or NEAR from acting as an operator. A question made
+    only of stopwords keeps them, so it still finds something.
+    """
+    words = list(dict.fromkeys(word.lower() for word in _WORD.findall(text)))
+    kept = [word for word in words if word not in STOPWORDS] or words
+    return " OR ".join(f'"{word}"' for word in kept)
 
 
 def reciprocal_rank_fusion(rankings: Sequence[Sequence[int]], k: int = RRF_K,
@@ -59,3 +91,24 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[int]], k: int = RRF_K,
         for rank, item in enumerate(ranking, start=1):
             scores[item] = scores.get(item, 0.0) + weight / (k + rank)
     return sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))
+
+
+def fuse(rankings: Sequence[Ranking]) -> list[tuple[int, float]]:
+    """The hybrid ranking of (vector, keyword) candidate lists of (chunk id, score), best first."""
+    if len(rankings) == 1:
+        return list(rankings[0])
+    return reciprocal_rank_fusion([[item for item, _ in ranking] for ranking in rankings],
+                                  RRF_K, HYBRID_WEIGHTS[:len(rankings)])
+
+
+def best_per_document(ranked: Sequence[tuple[int, float]], owner: dict[int, Path],
+                      limit: int) -> list[tuple[Path, int, float]]:
+    """Documents in the order of their best chunk: (document, that chunk, its score)."""
+    seen: dict[Path, tuple[int, float]] = {}
+    for chunk_id, score in ranked:
+        document = owner.get(chunk_id)
+        if document is not None and document not in seen:
+            seen[document] = (chunk_id, score)
+            if len(seen) == limit:
+                break
+    return [(document, chunk_id, score) for document, (chunk_id, score) in seen.items()]

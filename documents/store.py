@@ -240,6 +240,24 @@ class Store:
                                        np.frombuffer(r[7], dtype=np.float32))
                 for r in rows}
 
+    def chunk_documents(self, ids: Iterable[int]) -> dict[int, Path]:
+        """The document path of each chunk id (ranking documents by their chunks)."""
+        wanted = list(ids)
+        if not wanted:
+            return {}
+        marks = ",".join("?" * len(wanted))
+        with self.lock:
+            rows = self._db.execute(
+                "SELECT chunks.id, documents.path FROM chunks JOIN documents ON "
+                f"documents.id = chunks.document_id WHERE chunks.id IN ({marks})", wanted,
+            ).fetchall()
+        return {int(r[0]): Path(r[1]) for r in rows}
+
+    def indexed_document_count(self) -> int:
+        with self.lock:
+            return int(self._db.execute(
+                "SELECT count(*) FROM documents WHERE status = 'indexed'").fetchone()[0])
+
     def keyword_search(self, match: str, limit: int) -> list[tuple[int, float]]:
         """FTS5 BM25 ranking; returns (chunk id, score) with higher scores better."""
         with self.lock:

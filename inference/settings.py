@@ -20,6 +20,9 @@ class Settings:
 
     model_path: str = ""
     embedder_path: str = ""
+    #: How the embedder runs: "torch", "onnx" (same vectors, faster) or "onnx-int8" (fastest,
+    #: vectors differ slightly, so switching to or from it asks for a re-index).
+    embedder_backend: str = "torch"
     context_tokens: int = 4096
     gpu_layers: int = 0
     threads: int = 0

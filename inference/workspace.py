@@ -18,6 +18,9 @@ from inference.engine import ChatModel
 from inference.paths import models_dir
 from inference.settings import Settings, load_settings
 
+#: Under the models directory: ONNX exports of embedders, made locally on first use.
+EMBEDDER_EXPORTS_DIR = "embedder-exports"
+
 
 class SetupError(RuntimeError):
     """A model or embedder is missing; the message says how to provision it."""
@@ -56,8 +59,10 @@ class Workspace:
     def library(self) -> Library:
         with self._lock:
             if self._library is None:
-                self._library = Library(self.data_dir, Embedder(self.embedder_path()),
-                                        self.settings.chunking)
+                embedder = Embedder(self.embedder_path(),
+                                    backend=self.settings.embedder_backend,
+                                    cache_dir=models_dir() / EMBEDDER_EXPORTS_DIR)
+                self._library = Library(self.data_dir, embedder, self.settings.chunking)
             return self._library
 
     @property

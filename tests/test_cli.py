@@ -1,0 +1,89 @@
+"""The CLI as a user or a script meets it: real processes, the real model and embedder."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PDFS, REPO, XQUAD
+
+pytestmark = pytest.mark.slow
+
+
+
+def enclave(*args: str | Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([sys.executable, str(REPO / "main.py"), *map(str, args)],
+                            cwd=REPO, capture_output=True, text=True, check=False, timeout=600)
+    if check:
+        assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+@pytest.fixture(scope="module")
+def xquad_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data_dir = tmp_path_factory.mktemp("xquad-data")
+    report = json.loads(enclave("ingest", XQUAD / "documents", "--data-dir", data_dir,
+                                "--json").stdout)
+    assert len(report["added"]) == 48 and not report["failed"]
+    return data_dir
+
+
+def gold_questions() -> list[tuple[str, str]]:
+    """One question from each of a few documents, taken from the gold file by id."""
+    wanted = {"Super_Bowl_50.md", "Nikola_Tesla.md", "Amazon_rainforest.md"}
+    picked: dict[str, str] = {}
+    for line in (XQUAD / "questions.jsonl").read_text().splitlines():
+        item = json.loads(line)
+        if item["doc"] in wanted and item["doc"] not in picked:
+            picked[item["doc"]] = item["question"]
+    return [(question, doc) for doc, question in picked.items()]
+
+
+def test_ask_cites_the_gold_document(xquad_data_dir: Path) -> None:
+    for question, gold in gold_questions():
+        result = json.loads(enclave("ask", question, "--data-dir", xquad_data_dir,
+                                    "--json").stdout)
+        assert result["answer"], question
+        assert result["citations"][0]["file"] == gold, (question, result["citations"])
+        assert set(result["citations"][0]) >= {"file", "page", "score", "snippet"}
+        timings = result["timings"]
+        assert timings["tokens"] > 0 and timings["tokens_per_s"] > 0
+        assert 0 < timings["retrieval_ms"] <= timings["ttft_ms"] <= timings["total_ms"]
+        assert result["model"]["file"] == "SmolLM2-135M-Instruct.Q4_1.gguf"
+        assert len(result["model"]["sha256"]) == 64
+
+
+def test_a_question_the_documents_do_not_cover_is_declined(xquad_data_dir: Path) -> None:
+    result = json.loads(enclave("ask", "How do I reset my home wifi router password?",
+                                "--data-dir", xquad_data_dir, "--json").stdout)
+    assert result["covered"] is False and not result["citations"]
+    assert "do not seem to cover" in result["answer"]
+
+
+def test_docs_lists_and_remove_forgets(tmp_path: Path) -> None:
+    pdf = PDFS / "docling_tests" / "sources" / "normal_4pages.pdf"
+    enclave("ingest", pdf, XQUAD / "documents" / "Warsaw.md", "--data-dir", tmp_path)
+    listed = json.loads(enclave("docs", "--data-dir", tmp_path, "--json").stdout)
+    assert {(Path(d["file"]).name, d["pages"]) for d in listed} == {
+        ("normal_4pages.pdf", 4), ("Warsaw.md", None)}
+    enclave("remove", pdf, "--data-dir", tmp_path)
+    listed = json.loads(enclave("docs", "--data-dir", tmp_path, "--json").stdout)
+    assert [Path(d["file"]).name for d in listed] == ["Warsaw.md"]
+    again = enclave("remove", pdf, "--data-dir", tmp_path, check=False)
+    assert again.returncode == 1 and "not in the library" in again.stderr
+
+
+def test_errors_name_the_file_and_exit_non_zero(tmp_path: Path) -> None:
+    bad = enclave("ingest", PDFS / "derived_truncated" / "zero_bytes.pdf", "--data-dir",
+                  tmp_path, check=False)
+    assert bad.returncode == 1 and "zero_bytes.pdf: empty file" in bad.stdout
+    model = tmp_path / "model.gguf"
+    model.write_text("not a model")
+    result = enclave("ask", "anything?", "--data-dir", tmp_path, "--model", model, check=False)
+    assert result.returncode == 1
+    assert f"{model}: not a GGUF model file" in result.stderr
+    assert "Traceback" not in result.stderr
