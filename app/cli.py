@@ -166,7 +166,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     try:
         store = workspace.conversations
         if args.conversation is not None:
-            if args.conversation not in {c.id for c in store.list()}:
+            if store.get(args.conversation) is None:
                 raise CliError(f"no conversation {args.conversation}")
             conversation_id = args.conversation
         else:
@@ -255,7 +255,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 def cmd_conversations(args: argparse.Namespace) -> int:
     workspace = workspace_for(args)
     try:
-        for conversation in workspace.conversations.list():
+        for conversation in workspace.conversations.recent():
             print(f"{conversation.id}\t{conversation.updated_at}\t{conversation.title}")
     finally:
         workspace.close()

@@ -72,11 +72,18 @@ class ConversationStore:
         with self._lock:
             self._db.close()
 
-    def list(self) -> list[Conversation]:
+    def recent(self) -> list[Conversation]:
+        """Every conversation, the most recently active first."""
         with self._lock:
             rows = self._db.execute("SELECT id, title, created_at, updated_at FROM conversations "
                                     "ORDER BY updated_at DESC, id DESC").fetchall()
         return [Conversation(*row) for row in rows]
+
+    def get(self, conversation_id: int) -> Conversation | None:
+        with self._lock:
+            row = self._db.execute("SELECT id, title, created_at, updated_at FROM conversations "
+                                   "WHERE id = ?", (conversation_id,)).fetchone()
+        return None if row is None else Conversation(*row)
 
     def create(self, title: str = "New conversation") -> Conversation:
         now = _now()

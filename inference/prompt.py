@@ -20,6 +20,8 @@ SYSTEM_PROMPT = (
     "do not cover it. Be brief."
 )
 
+ANSWER_REMINDER = "Answer briefly from the sources and cite the source number like [1]."
+
 
 @dataclass(frozen=True)
 class Turn:
@@ -40,7 +42,9 @@ class BuiltPrompt:
 def format_sources(passages: Sequence[Passage], question: str) -> str:
     blocks = [f"[{number}] ({passage.location})\n{passage.text}"
               for number, passage in enumerate(passages, start=1)]
-    return "Sources:\n\n" + "\n\n".join(blocks) + f"\n\nQuestion: {question}"
+    # The closing reminder matters: small models follow the last instruction they read.
+    return ("Sources:\n\n" + "\n\n".join(blocks) + f"\n\nQuestion: {question}\n"
+            + ANSWER_REMINDER)
 
 
 def build_prompt(question: str, passages: Sequence[Passage], history: Sequence[Turn],
