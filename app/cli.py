@@ -3,24 +3,28 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from app.cli_bench import register as register_bench
+from app.cli_eval import register as register_eval
+from app.cli_selfcheck import register as register_selfcheck
+from documents.crypto import DecryptionError
 from documents.errors import DocumentError
 from documents.library import EmbedderMismatchError, IngestProgress, IngestReport
 from documents.retrieval import SearchMode
 from inference.answer import AnswerFinished, TokenGenerated
 from inference.catalog import DEFAULT_CHAT_MODEL, GEMMA3_270M
+from inference.encryption import KeyUnavailableError, PassphraseRequiredError, recorded_mode
 from inference.engine import ModelLoadError
 from inference.model_file import ModelFileError
-from inference.paths import default_data_dir
+from inference.paths import default_data_dir, models_dir
+from inference.policy import PolicyError, load_policy
 from inference.workspace import SetupError, Workspace
-
-from app.cli_bench import register as register_bench
-from app.cli_eval import register as register_eval
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -38,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--model", type=Path, default=None, help="a GGUF chat model file")
     common.add_argument("--embedder", type=Path, default=None,
                         help="a local sentence-transformers model directory")
+    common.add_argument("--no-encryption", action="store_true",
+                        help="when creating a data directory: store it unencrypted (opt-out)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     gui = commands.add_parser("gui", parents=[common], help="open the desktop app (default)")
@@ -70,10 +76,18 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--json", action="store_true")
 
     commands.add_parser("conversations", parents=[common], help="list saved conversations")
+
+    audit = commands.add_parser("audit", parents=[common], help="the answers' audit trail")
+    audit_commands = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    audit_commands.add_parser("verify", parents=[common],
+                              help="check that no entry was altered, removed or reordered")
+    export = audit_commands.add_parser("export", parents=[common],
+                                       help="write every entry as JSON for a compliance officer")
+    export.add_argument("--output", type=Path, default=None, help="file (default: stdout)")
     commands.add_parser("reindex", parents=[common],
                         help="re-embed every chunk with the configured embedder")
 
-    for register in (register_eval, register_bench):
+    for register in (register_eval, register_bench, register_selfcheck):
         register(commands, common)
 
     provision = commands.add_parser("provision", help="put the pinned models on disk (set-up)")
@@ -92,16 +106,23 @@ def run(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except (CliError, SetupError, ModelFileError, ModelLoadError, EmbedderMismatchError,
-            DocumentError, ValueError) as error:
+            DocumentError, KeyUnavailableError, DecryptionError, PolicyError,
+            ValueError) as error:
         print(f"enclave: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
 
 
-def workspace_for(args: argparse.Namespace) -> Workspace:
-    data_dir = (args.data_dir or default_data_dir()).expanduser().resolve()
-    workspace = Workspace(data_dir)
+def workspace_for(args: argparse.Namespace, unlock: bool = True) -> Workspace:
+    """The workspace the arguments name; unlocked here unless the caller does it itself."""
+    policy = load_policy()  # Managed policy: a fixed data dir or model list refuses flags.
+    data_dir = policy.resolve_data_dir(args.data_dir, default_data_dir()).expanduser().resolve()
+    if getattr(args, "model", None):
+        policy.check_model_import(args.model, models_dir())
+    workspace = Workspace(data_dir, policy=policy)
+    if unlock:
+        _unlock(workspace, getattr(args, "no_encryption", False))
     changes: dict[str, object] = {}
     if getattr(args, "model", None):
         changes["model_path"] = str(args.model.expanduser().resolve())
@@ -112,6 +133,25 @@ def workspace_for(args: argparse.Namespace) -> Workspace:
     if changes:
         workspace.settings = workspace.settings.with_changes(**changes)
     return workspace
+
+
+def _unlock(workspace: Workspace, opt_out: bool) -> None:
+    """Get the data key, asking for a passphrase on a terminal when one is needed."""
+    try:
+        workspace.unlock(opt_out=opt_out)
+        return
+    except PassphraseRequiredError as error:
+        if not sys.stdin.isatty():
+            raise CliError(str(error)) from error
+        print(error, file=sys.stderr)
+    creating = recorded_mode(workspace.data_dir) is None
+    passphrase = getpass.getpass("Passphrase: ")
+    if creating and getpass.getpass("Repeat the passphrase: ") != passphrase:
+        raise CliError("the passphrases differ")
+    try:
+        workspace.unlock(passphrase)
+    except KeyUnavailableError as error:
+        raise CliError(str(error)) from error
 
 
 def _progress_printer(enabled: bool) -> Callable[[IngestProgress], None] | None:
@@ -171,17 +211,14 @@ def cmd_ask(args: argparse.Namespace) -> int:
             conversation_id = args.conversation
         else:
             conversation_id = store.create(args.question[:60]).id
-        history = store.history(conversation_id)
         store.add_message(conversation_id, "user", args.question)
         answer = None
-        for event in workspace.assistant().answer(args.question, history):
+        for event in workspace.answer(conversation_id, args.question):
             if isinstance(event, TokenGenerated) and not args.json:
                 print(event.text, end="", flush=True)
             elif isinstance(event, AnswerFinished):
                 answer = event.answer
         assert answer is not None
-        store.add_message(conversation_id, "assistant", answer.text, answer.sent,
-                          answer.to_json())
     finally:
         workspace.close()
     if args.json:
@@ -262,6 +299,28 @@ def cmd_conversations(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    workspace = workspace_for(args)
+    try:
+        if args.audit_command == "verify":
+            result = workspace.audit.verify()
+            for problem in result.problems:
+                print(f"audit: {problem}", file=sys.stderr)
+            print(f"{result.entries} entries, chain {'intact' if result.ok else 'BROKEN'}")
+            return 0 if result.ok else 1
+        workspace.policy.check_export("audit export")
+        exported = json.dumps({"data_dir": str(workspace.data_dir),
+                               "entries": workspace.audit.export()}, indent=2)
+    finally:
+        workspace.close()
+    if args.output is None:
+        print(exported)
+    else:
+        args.output.write_text(exported + "\n", encoding="utf-8")
+        print(f"wrote {args.output}")
+    return 0
+
+
 def cmd_reindex(args: argparse.Namespace) -> int:
     workspace = workspace_for(args)
     try:
@@ -288,11 +347,13 @@ def cmd_provision(args: argparse.Namespace) -> int:
 def cmd_gui(args: argparse.Namespace) -> int:
     from app.gui.application import run_gui
 
-    return run_gui(workspace_for(args), with_samples=args.with_samples)
+    # The window asks for a passphrase itself: it may have been started without a terminal.
+    return run_gui(workspace_for(args, unlock=False), with_samples=args.with_samples,
+                   no_encryption=args.no_encryption)
 
 
 _COMMANDS: dict[str, Command] = {
     "gui": cmd_gui, "ingest": cmd_ingest, "ask": cmd_ask, "docs": cmd_docs,
     "remove": cmd_remove, "search": cmd_search, "conversations": cmd_conversations,
-    "reindex": cmd_reindex, "provision": cmd_provision,
+    "reindex": cmd_reindex, "audit": cmd_audit, "provision": cmd_provision,
 }

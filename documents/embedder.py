@@ -55,8 +55,9 @@ class Embedder:
     """Unit-length float32 vectors and tokenizer offsets for chunking.
 
     The model is loaded on first use, so constructing an Embedder is cheap and the GUI can
-    show its window before torch is imported. `encode` and `token_starts` may be called from
-    two threads at once (the ingestion pipeline does): they use separate tokenizers.
+    show its window before torch is imported. Any method may be called from any thread: the
+    ingestion pipeline chunks in one thread while it embeds in another, and a question may be
+    embedded while a folder is being indexed.
     """
 
     def __init__(self, model_dir: Path, batch_size: int = 64, device: str = "cpu",
@@ -76,8 +77,11 @@ class Embedder:
         self._session: Any = None
         self._onnx_tokenizer: Any = None
         self._offsets_tokenizer: Any = None
+        self._dimension: int | None = None
         self._lock = threading.Lock()
         self._offsets_lock = threading.Lock()
+        #: A fast tokenizer fails ("Already borrowed") when two threads change its padding.
+        self._encode_lock = threading.Lock()
 
     @property
     def name(self) -> str:
@@ -119,7 +123,9 @@ class Embedder:
     def _torch_model(self) -> Any:
         if self._model is None:
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as transformers_logging
 
+            transformers_logging.disable_progress_bar()  # No "Loading weights" bar on stderr.
             self._model = SentenceTransformer(
                 str(self.model_dir), device=self.device, local_files_only=True
             )
@@ -202,7 +208,9 @@ class Embedder:
     @property
     def dimension(self) -> int:
         if self.backend != TORCH:
-            return int(self.encode(["dimension"]).shape[1])
+            if self._dimension is None:
+                self._dimension = int(self.encode(["dimension"]).shape[1])
+            return self._dimension
         model = self.load()
         getter = (getattr(model, "get_embedding_dimension", None)
                   or model.get_sentence_embedding_dimension)
@@ -236,10 +244,12 @@ class Embedder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         if self.backend != TORCH:
             return self._encode_onnx(list(texts))
-        vectors = self.load().encode(
-            list(texts), batch_size=self.batch_size, normalize_embeddings=True,
-            convert_to_numpy=True, show_progress_bar=False,
-        )
+        model = self.load()
+        with self._encode_lock:
+            vectors = model.encode(
+                list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+                convert_to_numpy=True, show_progress_bar=False,
+            )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def _encode_onnx(self, texts: list[str]) -> Vectors:
@@ -252,9 +262,10 @@ class Embedder:
         result: Vectors | None = None
         for start in range(0, len(texts), self.batch_size):
             batch = order[start:start + self.batch_size]
-            encoded = self._onnx_tokenizer(
-                [texts[i] for i in batch], padding=True, truncation=True,
-                max_length=max_length, return_tensors="np")
+            with self._encode_lock:
+                encoded = self._onnx_tokenizer(
+                    [texts[i] for i in batch], padding=True, truncation=True,
+                    max_length=max_length, return_tensors="np")
             feed = {name: np.asarray(encoded[name], dtype=np.int64)
                     for name in inputs if name in encoded}
             if "token_type_ids" in inputs and "token_type_ids" not in feed:
@@ -314,7 +325,7 @@ def _export(model: Any, path: Path) -> None:
     sample = model.tokenizer(["an example", "another example text"], padding=True,
                              return_tensors="pt")
 
-    class _Wrapped(torch.nn.Module):  # type: ignore[misc]
+    class _Wrapped(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
             self.transformer = transformer

@@ -19,6 +19,8 @@ class FailureKind(StrEnum):
     NOT_TEXT = "binary data, not text"
     UNREADABLE = "cannot be read"
     UNSUPPORTED = "unsupported file type"
+    TIMEOUT = "took too long to read"
+    TOO_BIG = "too large"
     EMBEDDER_MISMATCH = "index built with another embedder"
 
 

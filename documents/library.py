@@ -20,7 +20,8 @@ import numpy as np
 from documents.chunking import Chunk, ChunkingConfig, chunk_pages
 from documents.embedder import Embedder, Vectors
 from documents.errors import DocumentError, FailureKind
-from documents.extract import Page, extract_pages, is_supported
+from documents.extract import Page, is_supported
+from documents.isolation import IsolatedParser
 from documents.retrieval import (
     DocumentHit,
     Passage,
@@ -102,16 +103,21 @@ class Library:
     """SQLite (truth) + FAISS (vector cache) + FTS5 (keywords) for one data directory."""
 
     def __init__(self, data_dir: Path, embedder: Embedder,
-                 chunking: ChunkingConfig | None = None) -> None:
+                 chunking: ChunkingConfig | None = None, key: bytes | None = None) -> None:
+        """`key` encrypts the database and the vector file; None stores them in the clear."""
         self.data_dir = data_dir
         self.embedder = embedder
         self.chunking = chunking or ChunkingConfig()
+        self._key = key
         data_dir.mkdir(parents=True, exist_ok=True)
-        self.store = Store(data_dir / DATABASE_FILE)
+        self.store = Store(data_dir / DATABASE_FILE, key)
+        #: Files are parsed in a worker process: a hostile PDF cannot hang or crash the app.
+        self._parser = IsolatedParser()
         self._vectors: VectorIndex | None = None
         self._vectors_lock = threading.Lock()
 
     def close(self) -> None:
+        self._parser.close()
         self.store.close()
 
     # -- embedder bookkeeping --------------------------------------------------------------
@@ -137,19 +143,24 @@ class Library:
                 self.check_embedder()
                 dimension = self.embedder.dimension
                 path = self.data_dir / VECTORS_FILE
-                index = VectorIndex.load(path, dimension)
-                if index is None or index.size != self.store.chunk_count():
+                index = VectorIndex.load(path, dimension, key=self._key)
+                current = self.store.generation()
+                saved = int(self.store.get_meta("vectors_generation") or -1)
+                if index is None or saved != current or index.size != self.store.chunk_count():
                     log.info("rebuilding %s from the database", path)
                     index = VectorIndex(dimension)
                     for ids, vectors in self.store.all_embeddings():
                         index.add(ids, vectors)
-                    index.save(path)
+                    index.save(path, self._key)
+                    self.store.set_meta("vectors_generation", str(current))
                 self._vectors = index
             return self._vectors
 
     def _save_vectors(self) -> None:
         if self._vectors is not None:
-            self._vectors.save(self.data_dir / VECTORS_FILE)
+            generation = self.store.generation()
+            self._vectors.save(self.data_dir / VECTORS_FILE, self._key)
+            self.store.set_meta("vectors_generation", str(generation))
 
     # -- ingestion -------------------------------------------------------------------------
     def documents(self) -> list[DocumentRecord]:
@@ -163,10 +174,10 @@ class Library:
         Indexed files under a given folder that no longer exist are purged. A failing file is
         reported and the batch goes on; a cancelled batch keeps the files it finished.
 
-        A pipeline: one thread reads, extracts and chunks the next files while this one
-        embeds (chunks of consecutive small files in one batch), and another writes the
-        previous batch to SQLite and FAISS. Reports, progress and stored rows come in file
-        order, as if the files were done one after another.
+        A pipeline of three threads: one reads, extracts and chunks the next files, one embeds
+        (the chunks of consecutive small files in one batch), and the calling thread writes
+        to SQLite and FAISS, reports progress and checks `cancel` before each file. Reports,
+        progress and stored rows come in file order, exactly as if done one after another.
         """
         report = IngestReport()
         files: list[Path] = []
@@ -186,54 +197,72 @@ class Library:
             self.embedder.token_starts("")  # Load the tokenizer here, not in two threads.
         passwords = passwords or {}
         preparing = ThreadPoolExecutor(1, thread_name_prefix="enclave-ingest-prepare")
-        writing = ThreadPoolExecutor(1, thread_name_prefix="enclave-ingest-write")
-        ahead: deque[Future[_PreparedFile]] = deque()
-        pending: list[_PreparedFile] = []
-        written: tuple[Future[None], list[_PreparedFile]] | None = None
-        finished = 0
+        embedding = ThreadPoolExecutor(1, thread_name_prefix="enclave-ingest-embed")
+        prepared: deque[Future[_PreparedFile]] = deque()
+        batches: deque[tuple[list[_PreparedFile], Future[Vectors] | None]] = deque()
+        queued = 0
+        failure: Exception | None = None
 
-        def report_written() -> None:
-            nonlocal written, finished
-            if written is None:
-                return
-            future, batch = written
-            written = None
-            future.result()
-            for item in batch:
-                item.report(report)
-                finished += 1
-                if progress is not None:
-                    progress(IngestProgress(finished, len(files), item.path, report.chunks))
+        def next_batch() -> list[_PreparedFile]:
+            """Prepared files in order, up to a batch of chunks (or one file without any).
 
-        def flush() -> None:
-            nonlocal written
-            texts = [chunk.text for item in pending for chunk in item.chunks]
-            vectors = self.embedder.encode(texts) if texts else None
-            batch = list(pending)
-            pending.clear()
-            report_written()
-            written = (writing.submit(self._write_files, batch, vectors, index), batch)
+            An unexpected error (a bug, not a DocumentError) ends the batch; it is raised once
+            the files before it are stored, as it would be without the pipeline.
+            """
+            nonlocal queued, failure
+            batch: list[_PreparedFile] = []
+            while failure is None and (queued < len(files) or prepared):
+                while queued < len(files) and len(prepared) < PREPARE_AHEAD:
+                    path = files[queued]
+                    prepared.append(preparing.submit(self._prepare_file, path,
+                                                     passwords.get(path)))
+                    queued += 1
+                try:
+                    batch.append(prepared.popleft().result())
+                except Exception as error:
+                    failure = error
+                    break
+                chunks = sum(len(item.chunks) for item in batch)
+                if chunks == 0 or chunks >= self.embedder.batch_size:
+                    break
+            return batch
 
         try:
-            for position in range(len(files)):
-                while len(ahead) < PREPARE_AHEAD and position + len(ahead) < len(files):
-                    path = files[position + len(ahead)]
-                    ahead.append(preparing.submit(self._prepare_file, path, passwords.get(path)))
-                if cancel is not None and cancel.is_set():
-                    report.cancelled = True
+            finished = 0
+            while not report.cancelled:
+                while (len(batches) < 2 and failure is None
+                       and not (cancel is not None and cancel.is_set())):
+                    batch = next_batch()
+                    if not batch:
+                        break
+                    texts = [chunk.text for item in batch for chunk in item.chunks]
+                    batches.append((batch, embedding.submit(self.embedder.encode, texts)
+                                    if texts else None))
+                if not batches:
+                    if failure is not None:
+                        raise failure
+                    report.cancelled = (cancel is not None and cancel.is_set()
+                                        and (queued < len(files) or bool(prepared)))
                     break
-                pending.append(ahead.popleft().result())
-                ready = sum(len(item.chunks) for item in pending)
-                if ready == 0 or ready >= self.embedder.batch_size:
-                    flush()
-            if pending:
-                flush()
-            report_written()
+                batch, vectors = batches.popleft()
+                offset = 0
+                for item in batch:
+                    if cancel is not None and cancel.is_set():
+                        report.cancelled = True
+                        break
+                    assert vectors is not None or not item.chunks
+                    part = vectors.result()[offset:offset + len(item.chunks)] if vectors else None
+                    offset += len(item.chunks)
+                    self._write_file(item, part, index)
+                    item.report(report)
+                    finished += 1
+                    if progress is not None:
+                        progress(IngestProgress(finished, len(files), item.path, report.chunks))
         finally:
-            for future in ahead:
+            for future in prepared:
                 future.cancel()
             preparing.shutdown(wait=True)
-            writing.shutdown(wait=True)
+            embedding.shutdown(wait=True)
         self._save_vectors()
         return report
 
@@ -250,7 +279,7 @@ class Library:
         if replacing and existing is not None and existing.sha256 == digest:
             return _PreparedFile(path, unchanged=True)
         try:
-            pages = extract_pages(path, password)
+            pages = self._parser.extract(path, password)
             chunks = chunk_pages(pages, self.embedder.token_starts, self.chunking)
             if not chunks:
                 raise DocumentError(path, FailureKind.EMPTY, "no text to index")
@@ -260,23 +289,18 @@ class Library:
         return _PreparedFile(path, digest=digest, size=len(data), pages=len(pages),
                              page_count=page_count, chunks=chunks, replacing=replacing)
 
-    def _write_files(self, batch: list[_PreparedFile], vectors: Vectors | None,
-                     index: VectorIndex) -> None:
-        """Store a batch in file order: failures recorded, documents with their vectors."""
-        offset = 0
-        for item in batch:
-            if item.error is not None and item.digest:
-                self.store.record_failure(item.path, item.digest, item.size, item.error.reason)
-            if not item.chunks:
-                continue
-            assert vectors is not None
-            part = vectors[offset:offset + len(item.chunks)]
-            offset += len(item.chunks)
-            with self._vectors_lock:
-                removed, added = self.store.replace_document(
-                    item.path, item.digest, item.size, item.page_count, item.chunks, part)
-                index.remove(removed)
-                index.add(added, part)
+    def _write_file(self, item: _PreparedFile, vectors: Vectors | None,
+                    index: VectorIndex) -> None:
+        """Record a failure, or store a document's chunks and vectors in place of old ones."""
+        if item.error is not None and item.digest:
+            self.store.record_failure(item.path, item.digest, item.size, item.error.reason)
+        if not item.chunks or vectors is None:
+            return
+        with self._vectors_lock:
+            removed, added = self.store.replace_document(
+                item.path, item.digest, item.size, item.page_count, item.chunks, vectors)
+            index.remove(removed)
+            index.add(added, vectors)
 
     def add_texts(self, texts: Mapping[str, str], progress: ProgressCallback | None = None,
                   cancel: threading.Event | None = None, batch_chunks: int = 256) -> IngestReport:

@@ -6,17 +6,18 @@ rebuilt at any time, so a crash between the two writes never loses a document.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from documents.chunking import Chunk
+from documents.crypto import open_database
 from documents.embedder import Vectors
 
 SCHEMA_VERSION = 1
@@ -93,11 +94,10 @@ class Store:
     statement sequence atomic, and WAL lets readers in other processes (the CLI) proceed.
     """
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def __init__(self, path: Path, key: bytes | None = None) -> None:
         self.path = path
         self.lock = threading.RLock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db = open_database(path, key)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         # Deleted documents must not linger in free pages of the file.
@@ -111,7 +111,7 @@ class Store:
             self._db.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[Any]:
         with self.lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -162,6 +162,7 @@ class Store:
                 (str(path), path.name, sha256, size, pages, len(chunks), _now()),
             )
             document_id = cursor.lastrowid
+            self._bump_generation(db)
             added = []
             for ordinal, (chunk, vector) in enumerate(zip(chunks, vectors, strict=True)):
                 cursor = db.execute(
@@ -188,10 +189,34 @@ class Store:
         """Delete a document and its chunks; None if it was not in the library."""
         with self.transaction() as db:
             exists = db.execute("SELECT 1 FROM documents WHERE path = ?", (str(path),)).fetchone()
-            return self._delete(db, path) if exists else None
+            removed = self._delete(db, path) if exists else None
+            if exists:
+                self._bump_generation(db)
+        if removed is not None:
+            self.scrub()
+        return removed
+
+    def scrub(self) -> None:
+        """Make deleted text unrecoverable from the files, not just unreachable.
+
+        secure_delete zeroes freed pages, merging the FTS5 segments drops the deleted
+        entries' terms, and a truncating checkpoint empties the WAL of old page images.
+        """
+        with self.lock:
+            self._db.execute("INSERT INTO chunks_fts(chunks_fts) VALUES ('optimize')")
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def generation(self) -> int:
+        """Bumped by every change to chunks; the vector file records the one it reflects."""
+        return int(self.get_meta("generation") or 0)
 
     @staticmethod
-    def _delete(db: sqlite3.Connection, path: Path) -> list[int]:
+    def _bump_generation(db: Any) -> None:
+        db.execute("INSERT INTO meta(key, value) VALUES ('generation', '1') ON CONFLICT(key) "
+                   "DO UPDATE SET value = CAST(value AS INTEGER) + 1")
+
+    @staticmethod
+    def _delete(db: Any, path: Path) -> list[int]:
         ids = [int(row[0]) for row in db.execute(
             "SELECT chunks.id FROM chunks JOIN documents ON documents.id = chunks.document_id "
             "WHERE documents.path = ?", (str(path),))]
@@ -221,6 +246,7 @@ class Store:
 
     def update_embeddings(self, ids: Sequence[int], vectors: Vectors) -> None:
         with self.transaction() as db:
+            self._bump_generation(db)
             db.executemany("UPDATE chunks SET embedding = ? WHERE id = ?",
                            [(v.tobytes(), i) for i, v in zip(ids, vectors, strict=True)])
 
@@ -273,7 +299,7 @@ class Store:
             try:
                 self._db.execute("INSERT INTO chunks_fts(chunks_fts, rank) VALUES "
                                  "('integrity-check', 1)")
-            except sqlite3.DatabaseError:
+            except Exception:  # sqlcipher3's DatabaseError: a corrupt keyword index.
                 return False
         return True
 

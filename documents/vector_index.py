@@ -11,7 +11,6 @@ reports its recall against exact search.
 from __future__ import annotations
 
 import math
-import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,7 +18,10 @@ from typing import Any
 
 import numpy as np
 
+from documents.crypto import DecryptionError, seal, unseal, write_atomically
 from documents.embedder import Vectors
+
+_PURPOSE = "faiss-index"
 
 #: Above this many vectors the index is approximate (IVF); at or below it, exact.
 APPROXIMATE_ABOVE = 50_000
@@ -37,7 +39,7 @@ IVF = "ivf"
 
 def cells_for(size: int) -> int:
     """k-means cells for `size` vectors: about size/64, a power of two, at most MAX_CELLS."""
-    cells = 2 ** max(4, int(math.log2(max(1, size // TRAINING_PER_CELL))))
+    cells = int(2 ** max(4, int(math.log2(max(1, size // TRAINING_PER_CELL)))))
     return min(MAX_CELLS, cells)
 
 
@@ -112,11 +114,9 @@ class VectorIndex:
         with self._lock:
             ivf = self._ivf()
             if ivf is None:
-                flat = faiss.downcast_index(self._index.index)
-                count = self.size
                 ids = faiss.vector_to_array(self._index.id_map).astype(np.int64)
-                vectors = faiss.rev_swig_ptr(flat.get_xb(), count * self.dimension)
-                return (np.array(vectors, dtype=np.float32).reshape(count, self.dimension), ids)
+                vectors = faiss.downcast_index(self._index.index).reconstruct_n(0, self.size)
+                return np.ascontiguousarray(vectors, dtype=np.float32), ids
             lists = ivf.invlists
             all_ids, all_vectors = [], []
             for cell in range(ivf.nlist):
@@ -176,28 +176,29 @@ class VectorIndex:
         return np.where(positions >= 0, ids[np.maximum(positions, 0)], -1)
 
     # -- files -----------------------------------------------------------------------------
-    def save(self, path: Path) -> None:
-        """Write to a temporary file and rename it over the old one: never half a file."""
+    def save(self, path: Path, key: bytes | None = None) -> None:
+        """Write atomically (never half a file), sealed with AES-GCM when `key` is given."""
         import faiss
 
-        temporary = path.with_name(path.name + ".tmp")
         with self._lock:
-            faiss.write_index(self._index, str(temporary))
-        with temporary.open("rb") as stream:
-            os.fsync(stream.fileno())
-        temporary.replace(path)
+            data = faiss.serialize_index(self._index).tobytes()
+        write_atomically(path, seal(data, key, _PURPOSE) if key is not None else data)
 
     @classmethod
-    def load(cls, path: Path, dimension: int,
-             approximate_above: int = APPROXIMATE_ABOVE) -> VectorIndex | None:
-        """The saved index, or None when it is missing, unreadable or of another dimension."""
+    def load(cls, path: Path, dimension: int, approximate_above: int = APPROXIMATE_ABOVE,
+             key: bytes | None = None) -> VectorIndex | None:
+        """The saved index, or None when it is missing, unreadable, undecryptable or of
+        another dimension: the caller rebuilds it from the database then."""
         import faiss
 
         if not path.is_file():
             return None
         try:
-            index = faiss.read_index(str(path))
-        except RuntimeError:
+            data = path.read_bytes()
+            if key is not None:
+                data = unseal(data, key, _PURPOSE)
+            index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
+        except (RuntimeError, DecryptionError, OSError):
             return None
         if index.d != dimension:
             return None

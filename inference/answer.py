@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from documents.library import Library
 from documents.retrieval import Passage, SearchMode
 from inference.engine import ChatModel, GenerationSettings
-from inference.prompt import Turn, build_prompt
+from inference.prompt import ANSWER_REMINDER, SYSTEM_PROMPT, Turn, build_prompt
 
 _MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 
@@ -72,7 +72,9 @@ class Answer:
                  "path": str(c.passage.document_path), "page": c.passage.page,
                  "score": round(c.passage.score, 6),
                  "similarity": round(c.passage.similarity, 4),
-                 "snippet": c.passage.text[:300], "cited": c.cited}
+                 "snippet": c.passage.text[:300], "cited": c.cited,
+                 "chunk_id": c.passage.chunk_id, "text": c.passage.text,
+                 "char_start": c.passage.char_start, "char_end": c.passage.char_end}
                 for c in self.citations
             ],
             "timings": {k: round(v, 2) if isinstance(v, float) else v
@@ -100,7 +102,11 @@ AnswerEvent = SourcesFound | TokenGenerated | AnswerFinished
 
 
 def cited_numbers(text: str, available: int) -> list[int]:
-    """The source numbers an answer cites, in order of first mention, ignoring bad numbers."""
+    """The source numbers an answer cites, in order of first mention, ignoring bad numbers.
+
+    A small model sometimes echoes its instructions; their example marker is no citation.
+    """
+    text = text.replace(ANSWER_REMINDER, "").replace(SYSTEM_PROMPT, "")
     numbers: list[int] = []
     for match in _MARKER.finditer(text):
         for part in re.split(r"[,;]", match.group(1)):

@@ -7,12 +7,12 @@ transaction, so a crash mid-answer loses only the unfinished answer.
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from documents.crypto import open_database
 from inference.prompt import Turn
 
 CONVERSATIONS_FILE = "conversations.sqlite3"
@@ -58,11 +58,9 @@ class Message:
 
 
 class ConversationStore:
-    def __init__(self, data_dir: Path) -> None:
-        data_dir.mkdir(parents=True, exist_ok=True)
+    def __init__(self, data_dir: Path, key: bytes | None = None) -> None:
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(data_dir / CONVERSATIONS_FILE, check_same_thread=False,
-                                   isolation_level=None)
+        self._db = open_database(data_dir / CONVERSATIONS_FILE, key)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.execute("PRAGMA secure_delete=ON")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import os
 import threading
 from collections.abc import Iterator, Sequence
@@ -54,7 +55,9 @@ class ChatModel:
                  gpu_layers: int = 0) -> None:
         self.file: ModelFile = read_model_file(path)
         self.context_tokens = min(context_tokens, self.file.context_length)
-        self.threads = threads or max(1, (os.cpu_count() or 2))
+        # Half the logical CPUs, as llama.cpp advises: roughly the physical cores, and it
+        # leaves room for the GUI, the embedder and whatever else the laptop is doing.
+        self.threads = threads or max(1, (os.cpu_count() or 2) // 2)
         self.gpu_layers = gpu_layers
         self._lock = threading.Lock()
         self._llama: Any = None
@@ -117,28 +120,79 @@ class ChatModel:
         with self._lock:
             return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
+    def prompt_tokens(self, prompt: str) -> list[int]:
+        """`prompt` as the tokens llama.cpp evaluates (BOS added where the model wants it)."""
+        self.load()
+        with self._lock:
+            return list(self._llama.tokenize(prompt.encode("utf-8"), add_bos=True,
+                                             special=True))
+
     def stream(self, prompt: str, stop: Sequence[str] = (),
                settings: GenerationSettings = GenerationSettings(),
                cancel: threading.Event | None = None) -> Iterator[str]:
-        """Yield the completion of `prompt` piece by piece until done, stopped or cancelled."""
+        """Yield the completion of `prompt` piece by piece until done, stopped or cancelled.
+
+        Straight on `Llama.generate`, the token loop under llama-cpp-python's own completion
+        API, so an answer streams at the raw library's speed: each token is detokenized once
+        (the completion API re-detokenizes the whole answer at every token), and only text
+        that may begin a stop string is held back. A prompt that starts with the tokens of
+        the previous one reuses their KV cache.
+        """
+        import llama_cpp
+
         self.load()
         with self._lock:
-            chunks = self._llama.create_completion(
-                prompt, max_tokens=settings.max_tokens, temperature=settings.temperature,
-                top_p=settings.top_p, repeat_penalty=settings.repeat_penalty,
-                seed=settings.seed, stop=list(stop), stream=True,
-            )
+            llama = self._llama
+            tokens = llama.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
+            room = self.context_tokens - len(tokens)
+            if room <= 0:
+                raise ValueError(f"the prompt ({len(tokens)} tokens) does not fit the "
+                                 f"model's {self.context_tokens}-token context")
+            limit = min(settings.max_tokens, room) if settings.max_tokens > 0 else room
+            vocab = llama._model.vocab
+            llama.set_seed(settings.seed)
+            generator = llama.generate(tokens, temp=settings.temperature, top_p=settings.top_p,
+                                       repeat_penalty=settings.repeat_penalty)
+            decoder = codecs.getincrementaldecoder("utf-8")(errors="ignore")
+            stops = [s for s in stop if s]
+            pending = ""
+            count = 0
             try:
-                for chunk in chunks:
+                for token in generator:
                     if cancel is not None and cancel.is_set():
                         break
-                    text = chunk["choices"][0]["text"]
-                    if text:
-                        yield text
+                    if llama_cpp.llama_vocab_is_eog(vocab, token):
+                        break
+                    count += 1
+                    pending += decoder.decode(llama.detokenize([token]))
+                    found = min((i for i in (pending.find(s) for s in stops) if i >= 0),
+                                default=-1)
+                    if found >= 0:
+                        pending = pending[:found]
+                        break
+                    keep = _stop_prefix(pending, stops)
+                    if len(pending) > keep:
+                        yield pending[:len(pending) - keep]
+                        pending = pending[len(pending) - keep:]
+                    if count >= limit:
+                        break
             finally:
-                chunks.close()
+                generator.close()
+            if pending:
+                yield pending
 
     def raw_llama(self) -> Any:
         """The underlying llama_cpp.Llama, for benchmarks that compare against it."""
         self.load()
         return self._llama
+
+
+def _stop_prefix(text: str, stops: Sequence[str]) -> int:
+    """Length of the longest end of `text` that could still grow into a stop string."""
+    longest = 0
+    for stop in stops:
+        for size in range(min(len(stop) - 1, len(text)), longest, -1):
+            if text.endswith(stop[:size]):
+                longest = size
+                break
+    return longest

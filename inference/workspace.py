@@ -7,15 +7,19 @@ on first use so a window can appear before they do.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from documents.embedder import Embedder
 from documents.library import Library
-from inference.answer import Assistant
+from inference.answer import Answer, AnswerEvent, AnswerFinished, Assistant
+from inference.audit import AuditLog
 from inference.catalog import DEFAULT_CHAT_MODEL, default_embedder_path
 from inference.conversations import ConversationStore
+from inference.encryption import DataKey, unlock
 from inference.engine import ChatModel
 from inference.paths import models_dir
+from inference.policy import Policy, load_policy
 from inference.settings import Settings, load_settings
 
 #: Under the models directory: ONNX exports of embedders, made locally on first use.
@@ -27,13 +31,30 @@ class SetupError(RuntimeError):
 
 
 class Workspace:
-    def __init__(self, data_dir: Path, settings: Settings | None = None) -> None:
+    def __init__(self, data_dir: Path, settings: Settings | None = None,
+                 policy: Policy | None = None) -> None:
+        #: The managed policy (inference/policy.py); raises PolicyError for a refused dir.
+        self.policy = policy if policy is not None else load_policy()
+        self.policy.check_data_dir(data_dir)
         self.data_dir = data_dir
         self.settings = settings or load_settings(data_dir)
         self._lock = threading.Lock()
         self._library: Library | None = None
         self._model: ChatModel | None = None
         self._conversations: ConversationStore | None = None
+        self._audit: AuditLog | None = None
+        self._data_key: DataKey | None = None
+
+    # -- encryption ------------------------------------------------------------------------
+    def unlock(self, passphrase: str | None = None, opt_out: bool = False) -> DataKey:
+        """Get the data key (keyring, passphrase or opt-out); raises KeyUnavailableError.
+
+        Front ends call this first so they can prompt for a passphrase when it is needed.
+        """
+        with self._lock:
+            if self._data_key is None:
+                self._data_key = unlock(self.data_dir, passphrase, opt_out)
+            return self._data_key
 
     # -- paths -----------------------------------------------------------------------------
     def model_path(self) -> Path:
@@ -57,24 +78,29 @@ class Workspace:
     # -- parts -----------------------------------------------------------------------------
     @property
     def library(self) -> Library:
+        key = self.unlock().key
         with self._lock:
             if self._library is None:
                 embedder = Embedder(self.embedder_path(),
                                     backend=self.settings.embedder_backend,
                                     cache_dir=models_dir() / EMBEDDER_EXPORTS_DIR)
-                self._library = Library(self.data_dir, embedder, self.settings.chunking)
+                self._library = Library(self.data_dir, embedder, self.settings.chunking,
+                                        key=key)
             return self._library
 
     @property
     def model(self) -> ChatModel:
         with self._lock:
             if self._model is None:
-                self._model = ChatModel(self.model_path(), self.settings.context_tokens,
+                path = self.model_path()
+                self.policy.check_model(path, models_dir())
+                self._model = ChatModel(path, self.settings.context_tokens,
                                         self.settings.threads or None, self.settings.gpu_layers)
             return self._model
 
     def switch_model(self, path: Path) -> ChatModel:
         """Replace the chat model; the caller loads the new one off the GUI thread."""
+        self.policy.check_model(path, models_dir())
         new = ChatModel(path, self.settings.context_tokens, self.settings.threads or None,
                         self.settings.gpu_layers)
         with self._lock:
@@ -86,18 +112,52 @@ class Workspace:
 
     @property
     def conversations(self) -> ConversationStore:
+        key = self.unlock().key
         with self._lock:
             if self._conversations is None:
-                self._conversations = ConversationStore(self.data_dir)
+                self._conversations = ConversationStore(self.data_dir, key)
             return self._conversations
+
+    @property
+    def audit(self) -> AuditLog:
+        key = self.unlock().key
+        with self._lock:
+            if self._audit is None:
+                self._audit = AuditLog(self.data_dir, key)
+            return self._audit
+
+    def answer(self, conversation_id: int, question: str,
+               cancel: threading.Event | None = None) -> Iterator[AnswerEvent]:
+        """Answer `question` within a conversation: its earlier turns go into the prompt and
+        the finished (or stopped) answer is recorded before the last event is passed on.
+
+        The question must already be stored: front ends store it the moment it is asked, so
+        a crash mid-answer keeps it.
+        """
+        history = self.conversations.history(conversation_id)
+        for event in self.assistant().answer(question, history, cancel):
+            if isinstance(event, AnswerFinished):
+                self.record_answer(conversation_id, event.answer)
+            yield event
+
+    def record_answer(self, conversation_id: int, answer: Answer) -> None:
+        """Store a finished answer in its conversation and, if enabled, the audit trail.
+
+        The one place front ends hand a finished answer to, so the GUI and the CLI can
+        never disagree on what is kept.
+        """
+        self.conversations.add_message(conversation_id, "assistant", answer.text, answer.sent,
+                                       answer.to_json())
+        if self.policy.audit_log_enabled(self.settings.audit_log):
+            self.audit.append_answer(answer, include_question=self.settings.audit_question_text)
 
     def assistant(self) -> Assistant:
         return Assistant(self.library, self.model, self.settings.answering)
 
     def close(self) -> None:
         with self._lock:
-            parts = (self._library, self._model, self._conversations)
-            self._library = self._model = self._conversations = None
+            parts = (self._library, self._model, self._conversations, self._audit)
+            self._library = self._model = self._conversations = self._audit = None
         for part in parts:
             if part is not None:
                 part.close()

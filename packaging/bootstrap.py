@@ -107,7 +107,7 @@ def main(argv: list[str]) -> int:
     if len(argv) != 1 or argv[0] not in {"app", "test"}:
         print(__doc__)
         return 2
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - this script may be run by an older python3
         say(f"Python 3.11 or newer is needed, this is {sys.version.split()[0]}")
         return 1
     with_tests = argv[0] == "test"

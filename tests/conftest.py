@@ -13,8 +13,10 @@ from pathlib import Path
 # Before any model or Qt library is imported anywhere in the suite.
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 os.environ.setdefault("ENCLAVE_DATA_DIR", tempfile.mkdtemp(prefix="enclave-test-data-"))
+# No OS keyring on a headless test machine: data directories made by tests use a passphrase.
+os.environ.setdefault("ENCLAVE_PASSPHRASE", "enclave test passphrase")
 
-from inference.offline import set_offline_environment  # noqa: E402
+from inference.offline import set_offline_environment
 
 set_offline_environment()
 

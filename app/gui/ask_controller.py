@@ -1,0 +1,113 @@
+"""Asking one question: the answer is generated on the inference lane, shown in batches.
+
+The question is stored the moment it is asked; the answer is handed to
+`Workspace.answer` records it on the lane when it finishes, as for `app/cli.py`'s `ask`, so
+closing the window mid-answer still keeps the partial, stopped answer. Tokens arrive one
+queued signal each and are handed to the view at most every `FLUSH_MS`, so a fast model does
+not cost a repaint per token.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from app.gui.lanes import Job, Lane, generator_job
+from inference.answer import AnswerFinished, SourcesFound, TokenGenerated
+from inference.workspace import Workspace
+
+FLUSH_MS = 40
+
+
+class AskController(QObject):
+    """Runs at most one question at a time and reports it in GUI-thread signals."""
+
+    started = Signal(int, str)
+    """A question was stored and queued: conversation id, question."""
+    sources_found = Signal(list)
+    """The passages the answer will be based on (maybe none)."""
+    answer_streamed = Signal(str)
+    """The answer's whole text so far; at most one per `FLUSH_MS`."""
+    answer_finished = Signal(int, object)
+    """Conversation id and the finished `Answer` (already stored)."""
+    answer_failed = Signal(int, str)
+    """Conversation id and a readable error; nothing was stored for the answer."""
+    busy_changed = Signal(bool)
+
+    def __init__(self, workspace: Workspace, lane: Lane, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._workspace = workspace
+        self._lane = lane
+        self._job: Job | None = None
+        self._conversation_id: int | None = None
+        self._pending: list[str] = []
+        self._text = ""
+        self._timer = QTimer(self)
+        self._timer.setInterval(FLUSH_MS)
+        self._timer.timeout.connect(self._on_timer_timeout)
+
+    @property
+    def busy(self) -> bool:
+        return self._job is not None
+
+    @property
+    def conversation_id(self) -> int | None:
+        """The conversation being answered, or None when idle."""
+        return self._conversation_id
+
+    @property
+    def text_so_far(self) -> str:
+        return self._text
+
+    def ask(self, conversation_id: int, question: str) -> bool:
+        """Store `question` and queue its answer; False (and nothing done) while busy."""
+        if self._job is not None or not question.strip():
+            return False
+        self._workspace.conversations.add_message(conversation_id, "user", question)
+        workspace = self._workspace
+        job = generator_job("answer", lambda cancel: workspace.answer(
+            conversation_id, question, cancel))
+        job.yielded.connect(self._on_job_yielded)
+        job.failed.connect(self._on_job_failed)
+        job.finished.connect(self._on_job_finished)
+        self._job = job
+        self._conversation_id = conversation_id
+        self._pending.clear()
+        self._text = ""
+        self.started.emit(conversation_id, question)
+        self.busy_changed.emit(True)
+        self._lane.submit(job)
+        self._timer.start()
+        return True
+
+    def stop(self) -> None:
+        """Ask the answer to stop after the current token; the partial answer is kept."""
+        if self._job is not None:
+            self._job.cancel()
+
+    def _flush(self) -> None:
+        if self._pending:
+            self._text += "".join(self._pending)
+            self._pending.clear()
+            self.answer_streamed.emit(self._text)
+
+    def _on_timer_timeout(self) -> None:
+        self._flush()
+
+    def _on_job_yielded(self, event: object) -> None:
+        if isinstance(event, TokenGenerated):
+            self._pending.append(event.text)
+        elif isinstance(event, SourcesFound):
+            self.sources_found.emit(event.passages)
+        elif isinstance(event, AnswerFinished) and self._conversation_id is not None:
+            self._flush()
+            self.answer_finished.emit(self._conversation_id, event.answer)
+
+    def _on_job_failed(self, error: object) -> None:
+        if self._conversation_id is not None:
+            self.answer_failed.emit(self._conversation_id, str(error) or type(error).__name__)
+
+    def _on_job_finished(self) -> None:
+        self._timer.stop()
+        self._job = None
+        self._conversation_id = None
+        self.busy_changed.emit(False)

@@ -1,0 +1,344 @@
+"""The main window: conversations on the left, the chat in the middle, documents on the right.
+
+The window wires widgets to the controllers and owns the two lanes; it does no model or
+index work itself. Closing it cancels what is running and joins both lanes, so nothing
+outlives it and the workspace can be closed right after.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt, QUrl
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QKeySequence,
+)
+from PySide6.QtWidgets import QFrame, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
+
+from app.gui.ask_controller import AskController
+from app.gui.citation_dialog import CitationDialog
+from app.gui.composer import Composer
+from app.gui.conversation_view import ConversationView
+from app.gui.conversations_panel import ConversationsPanel
+from app.gui.documents_panel import DocumentsPanel
+from app.gui.indexing import IndexingController
+from app.gui.lanes import Lane
+from app.gui.loading import LoadState, ModelLoader
+from app.gui.resources import SAMPLES_DIR
+from app.gui.status_bar import StatusBar
+from app.gui.transcript import (
+    ChatEntry,
+    CitationInfo,
+    entry_from_answer,
+    entry_from_message,
+    title_for,
+)
+from documents.library import IngestReport
+from documents.store import DocumentRecord
+from inference.answer import Answer
+from inference.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TITLE = "New conversation"
+#: How long closing waits for a lane's current job (a model load cannot be interrupted).
+SHUTDOWN_TIMEOUT_MS = 60_000
+
+
+class MainWindow(QMainWindow):
+    """Enclave's one window. Call `start` after `show` to load the models in the background.
+
+    The workspace must be unlocked already (`unlock_dialog.unlock_workspace`): the window
+    reads conversations from its first moment.
+    """
+
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.workspace = workspace
+        self.setWindowTitle("Enclave")
+        self.setObjectName("mainWindow")
+        self.resize(1280, 800)
+        self.setMinimumSize(QSize(920, 560))
+        self.setAcceptDrops(True)
+        self._shut_down = False
+        self._model_state = LoadState.LOADING
+
+        self.inference_lane = Lane("inference lane", self)
+        self.indexing_lane = Lane("indexing lane", self)
+        self.loader = ModelLoader(workspace, self.inference_lane, self.indexing_lane, self)
+        self.asker = AskController(workspace, self.inference_lane, self)
+        self.indexer = IndexingController(lambda: workspace.library, self.indexing_lane, self)
+
+        self.conversations = ConversationsPanel(workspace.conversations, self)
+        self.view = ConversationView(self)
+        self.composer = Composer(self)
+        self.documents = DocumentsPanel(self)
+        self.status = StatusBar(self)
+        self.setStatusBar(self.status)
+        self.conversation_title = QLabel(DEFAULT_TITLE, self)
+        self.conversation_title.setObjectName("conversationTitle")
+        self.conversation_title.setTextFormat(Qt.TextFormat.PlainText)
+        self.setCentralWidget(self._build_layout())
+        self._build_actions()
+        self._connect()
+
+        key = workspace.unlock()
+        self.status.set_encryption(key.mode.label, key.key is not None)
+        self.conversations.refresh()
+        self._refresh_documents()
+        self.composer.edit.setFocus()
+
+    # -- construction ----------------------------------------------------------------------
+    def _build_layout(self) -> QSplitter:
+        chat = QFrame(self)
+        chat.setObjectName("chatColumn")
+        composer_frame = QFrame(chat)
+        composer_frame.setObjectName("composerFrame")
+        composer_layout = QVBoxLayout(composer_frame)
+        composer_layout.setContentsMargins(18, 12, 18, 14)
+        composer_layout.addWidget(self.composer)
+        chat_layout = QVBoxLayout(chat)
+        chat_layout.setContentsMargins(0, 0, 0, 0)
+        chat_layout.setSpacing(0)
+        chat_layout.addWidget(self.conversation_title)
+        chat_layout.addWidget(self.view, 1)
+        chat_layout.addWidget(composer_frame)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.setObjectName("mainSplitter")
+        splitter.setChildrenCollapsible(False)
+        splitter.setHandleWidth(1)
+        splitter.addWidget(self.conversations)
+        splitter.addWidget(chat)
+        splitter.addWidget(self.documents)
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        splitter.setStretchFactor(2, 0)
+        self.conversations.setMinimumWidth(200)
+        self.documents.setMinimumWidth(290)
+        splitter.setSizes([250, 710, 320])
+        return splitter
+
+    def _build_actions(self) -> None:
+        new = QAction("New conversation", self)
+        new.setShortcut(QKeySequence.StandardKey.New)
+        new.triggered.connect(self.conversations.create_conversation)
+        add = QAction("Add files…", self)
+        add.setShortcut(QKeySequence.StandardKey.Open)
+        add.triggered.connect(self.documents.add_files_button.click)
+        stop = QAction("Stop answer", self)
+        stop.setShortcut(QKeySequence(Qt.Key.Key_Escape))
+        stop.triggered.connect(self.asker.stop)
+        for action in (new, add, stop):
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            self.addAction(action)
+
+    def _connect(self) -> None:
+        self.loader.model_state_changed.connect(self._on_loader_model_state_changed)
+        self.loader.embedder_state_changed.connect(self.status.set_embedder_state)
+
+        self.composer.question_submitted.connect(self._on_composer_question_submitted)
+        self.composer.stop_requested.connect(self._on_composer_stop_requested)
+        self.asker.started.connect(self._on_asker_started)
+        self.asker.sources_found.connect(self._on_asker_sources_found)
+        self.asker.answer_streamed.connect(self._on_asker_answer_streamed)
+        self.asker.answer_finished.connect(self._on_asker_answer_finished)
+        self.asker.answer_failed.connect(self._on_asker_answer_failed)
+        self.asker.busy_changed.connect(self._on_asker_busy_changed)
+
+        self.conversations.conversation_selected.connect(
+            self._on_conversations_conversation_selected)
+        self.view.citation_activated.connect(self.open_citation)
+        self.view.link_activated.connect(self._on_view_link_activated)
+        self.view.highlighted.connect(self._on_view_highlighted)
+
+        self.documents.paths_chosen.connect(self.indexer.add)
+        self.documents.remove_requested.connect(self.indexer.remove)
+        self.documents.cancel_requested.connect(self.indexer.cancel)
+        self.indexer.batch_started.connect(self.documents.show_batch_started)
+        self.indexer.progressed.connect(self.documents.show_progress)
+        self.indexer.batch_finished.connect(self._on_indexer_batch_finished)
+        self.indexer.batch_failed.connect(self.documents.show_batch_failed)
+        self.indexer.busy_changed.connect(self.documents.set_busy)
+        self.indexer.documents_changed.connect(self._refresh_documents)
+
+    # -- public API (the app and tests drive the window through these) -----------------------
+    def start(self, with_samples: bool = False) -> None:
+        """Load the model and the embedder; with `with_samples`, index the samples if empty."""
+        self.loader.start()
+        if with_samples and not self._documents():
+            self.indexer.add([SAMPLES_DIR])
+
+    def ask(self, question: str) -> bool:
+        """Ask in the current conversation (a new one if there is none)."""
+        if self.asker.busy or not question.strip():
+            return False
+        store = self.workspace.conversations
+        conversation_id = self.conversations.current_id
+        if conversation_id is None:
+            conversation_id = self.conversations.create_conversation()
+        conversation = store.get(conversation_id)
+        if (conversation is not None and conversation.title == DEFAULT_TITLE
+                and not store.messages(conversation_id)):
+            store.rename(conversation_id, title_for(question))
+        return self.asker.ask(conversation_id, question)
+
+    def open_citation(self, citation: CitationInfo) -> CitationDialog:
+        dialog = CitationDialog(citation, self)
+        dialog.show()
+        return dialog
+
+    def shutdown(self) -> None:
+        """Stop the answer and the indexing, and join both lanes. Safe to call twice."""
+        if self._shut_down:
+            return
+        self._shut_down = True
+        self.asker.stop()
+        self.indexer.cancel()
+        for lane in (self.inference_lane, self.indexing_lane):
+            lane.shutdown(SHUTDOWN_TIMEOUT_MS)
+
+    # -- Qt events -----------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
+        self.shutdown()
+        event.accept()
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt's name)
+        if _local_paths(event.mimeData().urls() if event.mimeData().hasUrls() else []):
+            event.acceptProposedAction()
+            self.status.showMessage("Drop to add these files to your library", 3000)
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt's name)
+        paths = _local_paths(event.mimeData().urls() if event.mimeData().hasUrls() else [])
+        if paths:
+            event.acceptProposedAction()
+            self.indexer.add(paths)
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _documents(self) -> list[DocumentRecord]:
+        try:
+            return self.workspace.library.documents()
+        except Exception as error:  # no library (missing embedder): show it, keep chatting
+            self.status.showMessage(f"Document library unavailable: {error}")
+            return []
+
+    def _refresh_documents(self) -> None:
+        records = self._documents()
+        self.documents.set_documents(records, self.indexer.queued_paths)
+        indexed = sum(1 for record in records if record.status == "indexed")
+        self.status.set_document_count(indexed)
+        self.view.set_document_count(indexed)
+
+    def _show_conversation(self, conversation_id: int | None) -> None:
+        if conversation_id is None:
+            self.conversation_title.setText(DEFAULT_TITLE)
+            self.view.show_entries([])
+            return
+        store = self.workspace.conversations
+        conversation = store.get(conversation_id)
+        self.conversation_title.setText(conversation.title if conversation else DEFAULT_TITLE)
+        self.view.show_entries([entry_from_message(m) for m in store.messages(conversation_id)])
+        if self.asker.conversation_id == conversation_id:
+            text = self.asker.text_so_far
+            self.view.begin_live("Writing…")
+            self.view.update_live(text, "" if text else "Writing…")
+
+    def _viewing_answer(self, conversation_id: int) -> bool:
+        return self.conversations.current_id == conversation_id
+
+    # -- slots -----------------------------------------------------------------------------
+    def _on_loader_model_state_changed(self, state: str, detail: str) -> None:
+        self._model_state = LoadState(state)
+        self.status.set_model_state(state, detail)
+
+    def _on_composer_question_submitted(self, question: str) -> None:
+        self.ask(question)
+
+    def _on_composer_stop_requested(self) -> None:
+        self.asker.stop()
+        if self.asker.conversation_id is not None and self.view.is_live:
+            self.status.showMessage("Stopping after the current token…", 3000)
+
+    def _on_asker_started(self, conversation_id: int, question: str) -> None:
+        self.conversations.refresh(select=conversation_id)
+        self.conversations.lock(conversation_id)
+        self.conversation_title.setText(
+            self.conversations.list.currentItem().text() if self.conversations.list.currentItem()
+            else DEFAULT_TITLE)
+        if self._viewing_answer(conversation_id):
+            self.view.add_entry(ChatEntry(role="user", text=question))
+            waiting = self._model_state is LoadState.LOADING
+            self.view.begin_live("Waiting for the model to load…" if waiting
+                                 else "Searching your documents…")
+
+    def _on_asker_sources_found(self, passages: list[object]) -> None:
+        conversation_id = self.asker.conversation_id
+        if conversation_id is None or not self._viewing_answer(conversation_id):
+            return
+        count = len(passages)
+        status = (f"Reading {count} passage{'s' if count != 1 else ''}…" if count
+                  else "No matching passage found.")
+        self.view.update_live("", status)
+
+    def _on_asker_answer_streamed(self, text: str) -> None:
+        conversation_id = self.asker.conversation_id
+        if conversation_id is not None and self._viewing_answer(conversation_id):
+            self.view.update_live(text)
+
+    def _on_asker_answer_finished(self, conversation_id: int, answer: object) -> None:
+        if not isinstance(answer, Answer):
+            return
+        if self._viewing_answer(conversation_id):
+            self.view.add_entry(entry_from_answer(answer))
+        timings = answer.timings
+        if timings.tokens:
+            self.status.showMessage(
+                f"{timings.tokens} tokens at {timings.tokens_per_s:.1f} tokens/s, "
+                f"first token after {timings.ttft_ms:.0f} ms", 8000)
+
+    def _on_asker_answer_failed(self, conversation_id: int, message: str) -> None:
+        if self._viewing_answer(conversation_id):
+            self.view.add_entry(ChatEntry(role="assistant", text="", error=message))
+
+    def _on_asker_busy_changed(self, busy: bool) -> None:
+        self.composer.set_busy(busy)
+        if not busy:
+            self.conversations.lock(None)
+            self.conversations.refresh()
+
+    def _on_conversations_conversation_selected(self, conversation_id: object) -> None:
+        self._show_conversation(conversation_id if isinstance(conversation_id, int) else None)
+
+    def _on_view_link_activated(self, url: QUrl) -> None:
+        QGuiApplication.clipboard().setText(url.toString())
+        self.status.showMessage(
+            f"Enclave does not open web links; copied to the clipboard: {url.toString()}", 8000)
+
+    def _on_view_highlighted(self, url: QUrl) -> None:
+        if url.isEmpty() or url.scheme() == "cite":
+            self.status.clearMessage()
+        else:
+            self.status.showMessage(url.toString())
+
+    def _on_indexer_batch_finished(self, report: object) -> None:
+        if not isinstance(report, IngestReport):
+            return
+        self.documents.show_batch_finished(report)
+        parts = [f"{len(report.added)} added", f"{len(report.replaced)} updated",
+                 f"{len(report.unchanged)} unchanged"]
+        if report.removed:
+            parts.append(f"{len(report.removed)} removed")
+        if report.failed:
+            parts.append(f"{len(report.failed)} failed")
+        prefix = "Indexing cancelled" if report.cancelled else "Indexing done"
+        self.status.showMessage(f"{prefix}: {', '.join(parts)}; {report.chunks} chunks", 8000)
+
+
+def _local_paths(urls: list[QUrl]) -> list[Path]:
+    return [Path(url.toLocalFile()) for url in urls if url.isLocalFile() and url.toLocalFile()]

@@ -1,0 +1,179 @@
+"""The HTML of the conversation view's bubbles, in the subset of HTML that QTextDocument draws.
+
+Kept apart from the widget so it stays plain string building: every piece of text that did
+not come from this module is escaped or goes through the safe Markdown renderer.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from app.gui.markdown_render import render_markdown
+from app.gui.transcript import ChatEntry, CitationInfo, TimingInfo
+
+CITE_SCHEME = "cite"
+#: The app icon, registered as a document resource by the view (never loaded from a URL).
+LOGO_URL = "enclave-resource:logo"
+
+_MARKUP = re.compile(r"(^|\s)#{1,6}\s|\*{1,3}|`{1,3}|(?<!\w)_{1,3}(?=\w)|(?<=\w)_{1,3}(?!\w)"
+                     r"|^>\s?", re.MULTILINE)
+
+#: QTextDocument's default stylesheet for the view; colours match resources/styles/light.qss.
+DOCUMENT_CSS = """
+body { color: #1f2328; }
+p { margin-top: 0px; margin-bottom: 6px; }
+a { color: #2457c5; text-decoration: none; }
+a.cite { color: #2457c5; font-weight: 600; }
+code { font-family: "DejaVu Sans Mono", monospace; background-color: #eef0f3; }
+pre { font-family: "DejaVu Sans Mono", monospace; background-color: #f3f4f6; }
+h1 { font-size: large; margin-top: 8px; margin-bottom: 4px; }
+h2 { font-size: medium; margin-top: 8px; margin-bottom: 4px; }
+h3, h4, h5, h6 { font-size: medium; margin-top: 6px; margin-bottom: 2px; }
+.role { color: #6b7280; font-size: small; font-weight: 600; }
+.meta { color: #8a9099; font-size: small; }
+.sources-title { color: #6b7280; font-size: small; font-weight: 600; }
+.source { font-size: small; }
+a.uncited-cite { color: #5b7bbf; }
+.snippet { color: #6b7280; }
+.note { font-size: small; }
+.status { color: #6b7280; font-style: italic; }
+.image-alt { color: #6b7280; }
+"""
+
+_USER_BG = "#e7eefc"
+_ASSISTANT_BG = "#ffffff"
+_SOURCES_BG = "#f5f6f8"
+_UNCOVERED_BG = "#fff6dc"
+_ERROR_BG = "#fde8e8"
+_STOPPED_BG = "#eef0f3"
+
+
+def citation_href(entry_index: int, number: int) -> str:
+    """The anchor for source `number` of the entry at `entry_index`: ``cite:3/2``."""
+    return f"{CITE_SCHEME}:{entry_index}/{number}"
+
+
+def parse_citation_href(href: str) -> tuple[int, int] | None:
+    """(entry index, number) from a `citation_href`, or None for any other link."""
+    prefix = f"{CITE_SCHEME}:"
+    if not href.startswith(prefix):
+        return None
+    entry, _, number = href[len(prefix):].partition("/")
+    if not (entry.isdigit() and number.isdigit()):
+        return None
+    return int(entry), int(number)
+
+
+def entry_html(entry: ChatEntry, index: int) -> str:
+    """One finished bubble."""
+    if entry.role == "user":
+        return user_html(entry.text)
+    body = answer_body_html(entry.text, index, entry.citations)
+    notes = []
+    if entry.error is not None:
+        notes.append(_note(_ERROR_BG, "Something went wrong", entry.error))
+    if not entry.covered:
+        notes.append(_note(_UNCOVERED_BG, "Not covered by your documents", entry.text))
+    if entry.stopped:
+        notes.append(_note(_STOPPED_BG, "Stopped",
+                           "You stopped this answer; the text above is what was written "
+                           "until then." if entry.text else "You stopped this answer "
+                           "before any text was written."))
+    parts = [body if entry.covered else "", *notes,
+             sources_html(index, entry.citations), timings_html(entry.timings)]
+    return _assistant_bubble("".join(parts))
+
+
+def live_html(text: str, status: str) -> str:
+    """The answer being written: its Markdown so far, or a status line before any text."""
+    body = render_markdown(text) if text.strip() else ""
+    line = f'<p class="status">{html.escape(status)}</p>' if status else ""
+    return _assistant_bubble(body + line)
+
+
+def user_html(text: str) -> str:
+    escaped = html.escape(text).replace("\n", "<br>")
+    return (f'<table width="100%" cellspacing="0" cellpadding="0" style="margin-top: 14px;">'
+            f'<tr><td width="18%"></td>'
+            f'<td bgcolor="{_USER_BG}" style="padding: 10px 14px;">'
+            f'<p class="role">You</p><p>{escaped}</p></td></tr></table>')
+
+
+def answer_body_html(text: str, index: int, citations: tuple[CitationInfo, ...]) -> str:
+    numbers = {c.number for c in citations}
+    return render_markdown(text, lambda number: citation_href(index, number), numbers)
+
+
+def sources_html(index: int, citations: tuple[CitationInfo, ...]) -> str:
+    """One ``[n] file, p. 3`` anchor per source, with the start of its passage.
+
+    Sources the answer cites come first, in citation order; the others were shown to the
+    model but not cited, and are muted. Several passages often come from one file, so the
+    passage's first words tell them apart.
+    """
+    if not citations:
+        return ""
+    cited = sum(1 for c in citations if c.cited)
+    title = "SOURCES" if cited == len(citations) else (
+        f"SOURCES · {cited} cited, {len(citations) - cited} consulted" if cited
+        else "SOURCES CONSULTED · the answer cites none of them")
+    rows = [f'<p class="sources-title">{title}</p>']
+    for citation in citations:
+        href = citation_href(index, citation.number)
+        style = "cite" if citation.cited else "uncited-cite"
+        rows.append(f'<p class="source"><a class="{style}" href="{href}">'
+                    f"[{citation.number}]&nbsp;{html.escape(citation.location)}</a>"
+                    f"{_similarity(citation)}"
+                    f'<span class="snippet"> — {html.escape(_preview(citation.text))}</span></p>')
+    return (f'<table width="100%" cellspacing="0" cellpadding="0" style="margin-top: 6px;">'
+            f'<tr><td bgcolor="{_SOURCES_BG}" style="padding: 8px 12px;">{"".join(rows)}'
+            f"</td></tr></table>")
+
+
+def timings_html(timings: TimingInfo | None) -> str:
+    if timings is None or timings.tokens == 0:
+        return ""
+    return (f'<p class="meta">{timings.tokens} tokens · {timings.tokens_per_s:.1f} tokens/s · '
+            f"first token {timings.ttft_ms:.0f} ms · {timings.total_ms / 1000:.1f} s</p>")
+
+
+def empty_html(document_count: int) -> str:
+    """What an empty conversation shows: how to start, and what stays private."""
+    hint = ("Add documents on the right (or drop files on the window), then ask a question."
+            if document_count == 0 else
+            f"Ask anything about your {document_count} document"
+            f"{'s' if document_count != 1 else ''}.")
+    return ('<table width="100%" cellspacing="0" cellpadding="0" style="margin-top: 60px;">'
+            '<tr><td align="center">'
+            f'<p><img src="{LOGO_URL}" width="56" height="56"></p>'
+            '<p style="font-size: x-large; font-weight: 600; color: #1f2328;">Enclave</p>'
+            f'<p style="color: #4b5563;">{html.escape(hint)}</p>'
+            '<p class="meta">Answers cite their sources as [1], [2]… Click one to read the '
+            "passage.<br>Everything runs on this computer; nothing is sent anywhere.</p>"
+            "</td></tr></table>")
+
+
+def _assistant_bubble(inner: str) -> str:
+    return (f'<table width="100%" cellspacing="0" cellpadding="0" style="margin-top: 10px;">'
+            f'<tr><td bgcolor="{_ASSISTANT_BG}" style="padding: 4px 2px;">'
+            f'<p class="role">Enclave</p>{inner}</td></tr></table>')
+
+
+def _note(background: str, title: str, text: str) -> str:
+    return (f'<table width="100%" cellspacing="0" cellpadding="0" style="margin-top: 6px;">'
+            f'<tr><td bgcolor="{background}" style="padding: 8px 12px;">'
+            f'<p class="note"><b>{html.escape(title)}.</b> {html.escape(text)}</p>'
+            f"</td></tr></table>")
+
+
+def _preview(text: str, length: int = 72) -> str:
+    """The passage's first words without Markdown marks, to tell sources of one file apart."""
+    flat = " ".join(_MARKUP.sub(r"\1", text).split())
+    return flat if len(flat) <= length else flat[:length - 1].rstrip() + "…"
+
+
+def _similarity(citation: CitationInfo) -> str:
+    if citation.similarity is None:
+        return ""
+    return f' <span class="meta">· similarity {citation.similarity:.2f}</span>'

@@ -1,0 +1,143 @@
+"""Read untrusted files in a separate worker process, under a time and a memory limit.
+
+A damaged or hostile PDF can make a parser loop forever, eat all memory or crash the
+interpreter. Parsing in a worker process turns each of those into a clear per-file reason,
+while the app, and every file already indexed, is unaffected. The worker is a plain
+`python -m documents.isolation` that lives across files (no start-up cost per file) and is
+replaced whenever it is killed or dies.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import struct
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from documents.errors import DocumentError, FailureKind
+from documents.extract import Page, extract_pages
+
+_HEADER = struct.Struct(">Q")
+_MEMORY_ENV = "ENCLAVE_PARSE_MEMORY_BYTES"
+
+
+@dataclass(frozen=True)
+class ParseLimits:
+    """Generous for real documents (a 350-page book parses in seconds), fatal to runaways."""
+
+    seconds: float = 120.0
+    memory_bytes: int = 2 * 1024**3
+
+
+def _send(stream: IO[bytes], message: object) -> None:
+    body = json.dumps(message).encode("utf-8")
+    stream.write(_HEADER.pack(len(body)) + body)
+    stream.flush()
+
+
+def _receive(stream: IO[bytes]) -> Any:
+    header = stream.read(_HEADER.size)
+    if len(header) < _HEADER.size:
+        raise EOFError
+    (length,) = _HEADER.unpack(header)
+    body = stream.read(length)
+    if len(body) < length:
+        raise EOFError
+    return json.loads(body)
+
+
+class IsolatedParser:
+    """Hands files to the worker one at a time; thread-safe, restarts the worker as needed."""
+
+    def __init__(self, limits: ParseLimits = ParseLimits()) -> None:
+        self.limits = limits
+        self._lock = threading.Lock()
+        self._worker: subprocess.Popen[bytes] | None = None
+
+    def close(self) -> None:
+        with self._lock:
+            self._stop()
+
+    def _stop(self) -> None:
+        if self._worker is not None:
+            self._worker.kill()
+            self._worker.wait()
+            for stream in (self._worker.stdin, self._worker.stdout):
+                if stream is not None:
+                    stream.close()
+            self._worker = None
+
+    def _ensure_worker(self) -> subprocess.Popen[bytes]:
+        if self._worker is None or self._worker.poll() is not None:
+            self._stop()
+            env = {**os.environ, _MEMORY_ENV: str(self.limits.memory_bytes)}
+            self._worker = subprocess.Popen(
+                [sys.executable, "-m", "documents.isolation"], stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
+                cwd=Path(__file__).resolve().parent.parent)
+        return self._worker
+
+    def extract(self, path: Path, password: str | None = None) -> list[Page]:
+        """`extract_pages` in the worker; raises DocumentError for every kind of failure."""
+        if sys.platform == "win32":
+            return extract_pages(path, password)  # No select() on pipes; parsed in-process.
+        with self._lock:
+            worker = self._ensure_worker()
+            assert worker.stdin is not None and worker.stdout is not None
+            try:
+                _send(worker.stdin, [os.fspath(path), password])
+                with selectors.DefaultSelector() as selector:
+                    selector.register(worker.stdout, selectors.EVENT_READ)
+                    if not selector.select(self.limits.seconds):
+                        self._stop()
+                        raise DocumentError(path, FailureKind.TIMEOUT,
+                                            f"reading it took over {self.limits.seconds:.0f} s")
+                kind, payload = _receive(worker.stdout)
+            except (EOFError, BrokenPipeError):
+                code = worker.wait()
+                self._stop()
+                raise DocumentError(path, FailureKind.DAMAGED,
+                                    f"the reader crashed (exit code {code})") from None
+        if kind == "pages":
+            return [Page(number, text) for number, text in payload]
+        failure, detail = payload
+        raise DocumentError(path, FailureKind(failure), detail)
+
+
+def serve() -> None:
+    """The worker's loop: read a request, parse, answer; limits set once at start."""
+    try:
+        import resource
+
+        limit = int(os.environ.get(_MEMORY_ENV, "0"))
+        if limit:
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (ImportError, ValueError, OSError):
+        pass
+    sys.setrecursionlimit(5000)
+    requests, replies = sys.stdin.buffer, sys.stdout.buffer
+    while True:
+        try:
+            path, password = _receive(requests)
+        except EOFError:
+            return
+        reply: list[Any]
+        try:
+            reply = ["pages", [[p.number, p.text] for p in extract_pages(Path(path), password)]]
+        except DocumentError as error:
+            reply = ["error", [error.kind.value, error.detail]]
+        except MemoryError:
+            reply = ["error", [FailureKind.TOO_BIG.value, "ran out of memory reading it"]]
+        except Exception as error:  # The parser's bug is the file's failure, never ours.
+            reply = ["error", [FailureKind.DAMAGED.value, f"{type(error).__name__}: {error}"]]
+        _send(replies, reply)
+
+
+if __name__ == "__main__":
+    serve()

@@ -1,0 +1,94 @@
+"""The embedder's ONNX backends: exported locally, same vectors as torch, safe across threads."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from documents.embedder import ONNX, ONNX_INT8, Embedder
+
+TEXTS = [
+    "Oxygen is a chemical element with symbol O and atomic number 8.",
+    "The Super Bowl 50 halftime show was headlined by Coldplay.",
+    "Warsaw is the capital and largest city of Poland.",
+    "short",
+]
+
+
+@pytest.fixture(scope="session")
+def export_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("embedder-exports")
+
+
+@pytest.fixture(scope="session")
+def onnx_embedder(embedder: Embedder, export_dir: Path) -> Embedder:
+    return Embedder(embedder.model_dir, backend=ONNX, cache_dir=export_dir)
+
+
+def test_onnx_gives_the_torch_vectors_and_identity(embedder: Embedder,
+                                                   onnx_embedder: Embedder) -> None:
+    torch_vectors = embedder.encode(TEXTS)
+    onnx_vectors = onnx_embedder.encode(TEXTS)
+    assert onnx_vectors.dtype == np.float32 and onnx_vectors.shape == torch_vectors.shape
+    assert np.allclose(np.linalg.norm(onnx_vectors, axis=1), 1.0, atol=1e-5)
+    assert (onnx_vectors * torch_vectors).sum(axis=1).min() > 0.9999
+    assert onnx_embedder.identity == embedder.identity
+    assert onnx_embedder.dimension == embedder.dimension
+    assert onnx_embedder.max_tokens == embedder.max_tokens
+    assert onnx_embedder.onnx_path().is_file()
+    assert onnx_embedder.onnx_path().is_relative_to(onnx_embedder.cache_dir or Path("/"))
+
+
+def test_int8_is_close_but_marked_as_another_embedder(embedder: Embedder,
+                                                      onnx_embedder: Embedder,
+                                                      export_dir: Path) -> None:
+    onnx_embedder.load()
+    exported = onnx_embedder.onnx_path().stat().st_mtime_ns
+    int8 = Embedder(embedder.model_dir, backend=ONNX_INT8, cache_dir=export_dir)
+    cosines = (int8.encode(TEXTS) * embedder.encode(TEXTS)).sum(axis=1)
+    assert cosines.min() > 0.97
+    assert int8.identity != embedder.identity
+    # The quantized file is made from the plain export beside it, which is not redone.
+    assert int8.onnx_path().parent == onnx_embedder.onnx_path().parent
+    assert onnx_embedder.onnx_path().stat().st_mtime_ns == exported
+
+
+def test_token_starts_match_the_models_own_tokenizer(embedder: Embedder,
+                                                     onnx_embedder: Embedder) -> None:
+    text = "Naïve café owners in Kraków — 1,234 items; e-mail: a@b.org.\n\nNext paragraph."
+    model_tokenizer = embedder.load().tokenizer
+    expected = [start for start, _ in model_tokenizer(
+        text, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]]
+    assert embedder.token_starts(text) == expected
+    assert onnx_embedder.token_starts(text) == expected
+
+
+def test_encoding_and_chunking_from_two_threads_at_once(embedder: Embedder) -> None:
+    errors: list[BaseException] = []
+
+    def repeat(work: Callable[[], object]) -> None:
+        try:
+            for _ in range(15):
+                work()
+        except BaseException as error:  # reported by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=repeat, args=(lambda: embedder.encode(TEXTS * 4),)),
+               threading.Thread(target=repeat, args=(lambda: embedder.token_starts(TEXTS[0]),)),
+               threading.Thread(target=repeat, args=(lambda: embedder.encode([TEXTS[1]]),))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+
+
+def test_bad_backend_settings_are_refused(embedder: Embedder) -> None:
+    with pytest.raises(ValueError, match="unknown embedder backend"):
+        Embedder(embedder.model_dir, backend="tensorflow")
+    with pytest.raises(ValueError, match="cache directory"):
+        Embedder(embedder.model_dir, backend=ONNX)
