@@ -1,7 +1,8 @@
 """Sentence embeddings from a local sentence-transformers directory, never from a hub.
 
 Two backends compute the same vectors: `torch` runs the model through sentence-transformers,
-`onnx` runs an ONNX export of it through ONNX Runtime, about twice as fast on a laptop CPU.
+`onnx` (the default) runs an ONNX export of it through ONNX Runtime, faster on a laptop CPU
+and without importing torch once the export exists.
 The export is made here, from the local weights, into a cache directory, the first time the
 backend is used; nothing is downloaded. `onnx-int8` also quantizes the weights to 8 bits:
 faster still, but its vectors differ a little, so an index built with it is marked as built
@@ -85,7 +86,12 @@ class Embedder:
 
     @property
     def name(self) -> str:
-        """A readable name: the model directory's own name, or its config's name."""
+        """A readable name: the model card's title, else the model directory's own name."""
+        card = self.model_dir / "README.md"
+        if card.is_file():
+            for line in card.read_text(encoding="utf-8", errors="replace").splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
         return self.model_dir.name if self.model_dir.name != "model" else self.model_dir.parent.name
 
     @property
@@ -117,7 +123,17 @@ class Embedder:
             if self.backend == TORCH:
                 return self._torch_model()
             if self._session is None:
-                self._session = self._load_onnx()
+                try:
+                    self._session = self._load_onnx()
+                except Exception as error:
+                    if self.backend != ONNX:
+                        raise EmbedderError(f"{self.model_dir}: the {self.backend} backend "
+                                            f"could not be prepared ({error})") from error
+                    # Same vectors and identity either way: torch is a safe fallback.
+                    log.warning("ONNX backend unavailable for %s (%s); using torch",
+                                self.model_dir, error)
+                    self.backend = TORCH
+                    return self._torch_model()
             return self._session
 
     def _torch_model(self) -> Any:
@@ -125,7 +141,8 @@ class Embedder:
             from sentence_transformers import SentenceTransformer
             from transformers.utils import logging as transformers_logging
 
-            transformers_logging.disable_progress_bar()  # No "Loading weights" bar on stderr.
+            # No "Loading weights" bar on stderr.
+            transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
             self._model = SentenceTransformer(
                 str(self.model_dir), device=self.device, local_files_only=True
             )
@@ -142,6 +159,9 @@ class Embedder:
         options.inter_op_num_threads = 1
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3
+        # Busy-waiting threads steal the cores an app's other threads (and a laptop's battery)
+        # need, and on a loaded machine they make each batch many times slower.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         session = onnxruntime.InferenceSession(str(path), options,
                                                providers=["CPUExecutionProvider"])
         self._onnx_tokenizer = self._new_tokenizer()

@@ -20,9 +20,10 @@ class Settings:
 
     model_path: str = ""
     embedder_path: str = ""
-    #: How the embedder runs: "torch", "onnx" (same vectors, faster) or "onnx-int8" (fastest,
-    #: vectors differ slightly, so switching to or from it asks for a re-index).
-    embedder_backend: str = "torch"
+    #: How the embedder runs: "onnx" (exported locally on first use; torch if that fails),
+    #: "torch" (the same vectors, slower) or "onnx-int8" (fastest; its vectors differ a
+    #: little, so switching to or from it asks for a re-index).
+    embedder_backend: str = "onnx"
     context_tokens: int = 4096
     gpu_layers: int = 0
     threads: int = 0
