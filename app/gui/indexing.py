@@ -54,16 +54,20 @@ class IndexingController(QObject):
         """Paths given to batches that have not finished yet, for the 'indexing' state."""
         return list(self._queued_paths)
 
-    def add(self, paths: Sequence[Path]) -> None:
-        """Index files and folders (changed files are replaced, unchanged ones skipped)."""
+    def add(self, paths: Sequence[Path], passwords: dict[Path, str] | None = None) -> None:
+        """Index files and folders (changed files are replaced, unchanged ones skipped).
+
+        `passwords` opens encrypted PDFs, by their resolved path.
+        """
         paths = [Path(p).expanduser().resolve() for p in paths]
         if not paths:
             return
         library = self._library
+        passwords = dict(passwords or {})
 
         def work(cancel: threading.Event, report: Callable[[object], None]) -> object:
             report(_BatchStarted(paths))
-            return library().add(paths, report, cancel)
+            return library().add(paths, report, cancel, passwords)
 
         job = Job("index", work)
         job.yielded.connect(self._on_job_yielded)

@@ -19,7 +19,16 @@ from PySide6.QtGui import (
     QGuiApplication,
     QKeySequence,
 )
-from PySide6.QtWidgets import QFrame, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.gui.ask_controller import AskController
 from app.gui.citation_dialog import CitationDialog
@@ -39,6 +48,7 @@ from app.gui.transcript import (
     entry_from_message,
     title_for,
 )
+from documents.errors import FailureKind
 from documents.library import IngestReport
 from documents.store import DocumentRecord
 from inference.answer import Answer
@@ -338,6 +348,27 @@ class MainWindow(QMainWindow):
             parts.append(f"{len(report.failed)} failed")
         prefix = "Indexing cancelled" if report.cancelled else "Indexing done"
         self.status.showMessage(f"{prefix}: {', '.join(parts)}; {report.chunks} chunks", 8000)
+        self._retry_with_passwords(report)
+
+    def _retry_with_passwords(self, report: IngestReport) -> None:
+        """Ask for the password of each protected PDF of the batch and index it again."""
+        passwords: dict[Path, str] = {}
+        for error in report.failed:
+            if error.kind in (FailureKind.NEEDS_PASSWORD, FailureKind.WRONG_PASSWORD):
+                password = self.ask_pdf_password(error.path,
+                                                 error.kind is FailureKind.WRONG_PASSWORD)
+                if password:
+                    passwords[error.path] = password
+        if passwords:
+            self.indexer.add(list(passwords), passwords)
+
+    def ask_pdf_password(self, path: Path, was_wrong: bool) -> str | None:
+        """The user's password for a protected PDF, or None to leave it unindexed."""
+        prompt = (f"The password for “{path.name}” was wrong. Try again:" if was_wrong
+                  else f"“{path.name}” is password-protected. Enter its password to index it:")
+        password, accepted = QInputDialog.getText(self, "Password-protected PDF", prompt,
+                                                  QLineEdit.EchoMode.Password)
+        return password if accepted and password else None
 
 
 def _local_paths(urls: list[QUrl]) -> list[Path]:

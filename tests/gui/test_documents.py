@@ -51,3 +51,23 @@ def test_failures_are_listed_and_documents_removed(open_window: OpenWindow, qtbo
     remaining = [panel.list.item(row).data(PATH_ROLE) for row in range(panel.list.count())]
     assert remaining == [broken.resolve()]
     assert window.status.documents_label.text() == "0 documents"
+
+
+def test_a_protected_pdf_asks_for_its_password(open_window: OpenWindow, qtbot: QtBot,
+                                               tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    pdf = (Path(__file__).resolve().parents[2].parent / "shared" / "data" / "pdfs"
+           / "pypdf_resources" / "encryption" / "r6-both-passwords.pdf")
+    window = open_window(tmp_path / "data", start=False)
+    asked: list[tuple[str, bool]] = []
+
+    def answer(path: Path, was_wrong: bool) -> str | None:
+        asked.append((path.name, was_wrong))
+        return "not it" if not was_wrong else "foo"
+
+    monkeypatch.setattr(window, "ask_pdf_password", answer)
+    window.documents.paths_chosen.emit([pdf])
+    qtbot.waitUntil(lambda: len(asked) == 2 and not window.indexer.busy, timeout=60_000)
+    assert asked == [(pdf.name, False), (pdf.name, True)]
+    statuses = {d.path.name: d.status for d in window.workspace.library.documents()}
+    assert statuses == {pdf.name: "indexed"}
