@@ -37,7 +37,7 @@ Version: {VERSION}
 Architecture: {architecture}
 Maintainer: Enclave maintainers <enclave@example.invalid>
 Installed-Size: {installed_kib}
-Depends: {", ".join(DEPENDS)}
+Depends: {", ".join(DEPENDS + sorted(SYSTEM_LIBRARIES.values()))}
 Section: utils
 Priority: optional
 Homepage: https://example.invalid/enclave
@@ -58,6 +58,23 @@ def _epoch() -> str:
     return found or str(int(time.time()))
 
 
+#: Libraries the freezer picked up that every Debian system has (Priority: required);
+#: the package depends on them instead of carrying copies.
+SYSTEM_LIBRARIES = {"libblkid.so.1": "libblkid1", "libmount.so.1": "libmount1"}
+
+
+def _debianise(lib: Path) -> None:
+    """Fix what lintian reports as errors in a frozen tree, without changing behaviour."""
+    for name in SYSTEM_LIBRARIES:
+        (lib / "_internal" / name).unlink(missing_ok=True)
+    for script in (lib / "_internal").rglob("*.py"):
+        with script.open("rb") as stream:
+            first = stream.readline()
+        if first.startswith(b"#!"):  # Library modules, not scripts: torch ships a few with
+            data = script.read_bytes()  # a broken `#!/usr/bin/env/python3` line.
+            script.write_bytes(b"#" + data[2:])
+
+
 def build_deb(app: Path, out: Path, architecture: str = "amd64") -> Path:
     if not (app / "enclave").is_file():
         raise SystemExit(f"{app}: no frozen app; run packaging/freeze.py first")
@@ -65,6 +82,7 @@ def build_deb(app: Path, out: Path, architecture: str = "amd64") -> Path:
         root = Path(scratch) / "root"
         lib = root / "usr/lib/enclave"
         shutil.copytree(app, lib, symlinks=True)
+        _debianise(lib)
         (root / "usr/bin").mkdir(parents=True)
         (root / "usr/bin/enclave").symlink_to("../lib/enclave/enclave")
         for source, target in [
