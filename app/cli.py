@@ -345,10 +345,15 @@ def cmd_provision(args: argparse.Namespace) -> int:
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
-    from app.gui.application import run_gui
+    from app.gui.application import run_gui, show_startup_error
 
+    try:
+        workspace = workspace_for(args, unlock=False)
+    except PolicyError as error:
+        show_startup_error(str(error))  # Started from a desktop entry, stderr is unseen.
+        return 1
     # The window asks for a passphrase itself: it may have been started without a terminal.
-    return run_gui(workspace_for(args, unlock=False), with_samples=args.with_samples,
+    return run_gui(workspace, with_samples=args.with_samples,
                    no_encryption=args.no_encryption)
 
 

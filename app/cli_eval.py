@@ -94,6 +94,17 @@ def _work_dir(args: argparse.Namespace) -> Iterator[Path]:
         yield Path(folder)
 
 
+def _eval_workspace(data_dir: Path, settings: Settings) -> Workspace:
+    """A workspace for public benchmark data in a throw-away (or --index-dir) folder.
+
+    It is created unencrypted by explicit opt-out: the data is a public dataset, and an eval
+    must not need a keyring or a passphrase.
+    """
+    workspace = Workspace(data_dir, settings)
+    workspace.unlock(opt_out=True)
+    return workspace
+
+
 def _index_name(dataset: Path, settings: Settings, embedder: Path) -> str:
     """One kept index per dataset, embedder and chunking, so none is reused stale."""
     identity = Embedder(embedder).identity
@@ -119,7 +130,7 @@ def cmd_eval_retrieval(args: argparse.Namespace) -> int:
     with _work_dir(args) as work:
         embedder = Workspace(work, settings).embedder_path()
         name = f"{_index_name(args.dataset, settings, embedder)}-{corpus_digest(dataset)}"
-        workspace = Workspace(work / name, settings)
+        workspace = _eval_workspace(work / name, settings)
         try:
             result = evaluate_retrieval(dataset, workspace.library, mode, args.limit,
                                         progress=_ingest_progress())
@@ -146,7 +157,8 @@ def cmd_eval_docqa(args: argparse.Namespace) -> int:
         raise ValueError("--limit must be at least 1")
     with _work_dir(args) as work:
         embedder = Workspace(work, settings).embedder_path()
-        workspace = Workspace(work / _index_name(args.dataset, settings, embedder), settings)
+        workspace = _eval_workspace(work / _index_name(args.dataset, settings, embedder),
+                                    settings)
         printer = None if args.json else (lambda line: print(line, file=sys.stderr))
         try:
             result = evaluate_docqa(workspace, args.dataset, args.limit,

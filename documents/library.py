@@ -41,6 +41,9 @@ VECTORS_FILE = "vectors.faiss"
 CANDIDATE_DEPTH = 100
 #: Files read, extracted and chunked ahead of the one being embedded.
 PREPARE_AHEAD = 2
+#: The pipeline embeds this many encoder batches' worth of chunks at once: the encoder sorts
+#: them by length, so batches carry less padding, as they do when it gets everything at once.
+EMBED_BATCHES = 4
 
 
 class EmbedderMismatchError(RuntimeError):
@@ -223,7 +226,7 @@ class Library:
                     failure = error
                     break
                 chunks = sum(len(item.chunks) for item in batch)
-                if chunks == 0 or chunks >= self.embedder.batch_size:
+                if chunks == 0 or chunks >= EMBED_BATCHES * self.embedder.batch_size:
                     break
             return batch
 

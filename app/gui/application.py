@@ -12,7 +12,7 @@ import sys
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QFont, QIcon
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.gui.main_window import MainWindow
 from app.gui.resources import icon_path, stylesheet
@@ -28,6 +28,15 @@ def application() -> QApplication:
     app = QApplication(sys.argv[:1])
     style_application(app)
     return app
+
+
+def show_startup_error(message: str) -> None:
+    """Show why Enclave cannot start (e.g. a PolicyError) in a dialog, before any window.
+
+    Creates the QApplication when there is none yet; returns when the user closes it.
+    """
+    application()
+    QMessageBox.critical(None, "Enclave cannot start", message)
 
 
 def style_application(app: QApplication) -> None:

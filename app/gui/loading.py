@@ -41,6 +41,10 @@ class ModelLoader(QObject):
         self._start_model()
         self._start_embedder()
 
+    def reload_model(self) -> None:
+        """Load the workspace's (new) chat model on the inference lane, e.g. after a switch."""
+        self._start_model()
+
     def _start_model(self) -> None:
         workspace = self._workspace
         try:

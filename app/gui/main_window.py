@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QSplitter,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -40,6 +41,7 @@ from app.gui.indexing import IndexingController
 from app.gui.lanes import Lane
 from app.gui.loading import LoadState, ModelLoader
 from app.gui.resources import SAMPLES_DIR
+from app.gui.settings_dialog import SettingsDialog, SettingsRefusedError
 from app.gui.status_bar import StatusBar
 from app.gui.transcript import (
     ChatEntry,
@@ -52,6 +54,8 @@ from documents.errors import FailureKind
 from documents.library import IngestReport
 from documents.store import DocumentRecord
 from inference.answer import Answer
+from inference.policy import PolicyError
+from inference.settings import Settings, save_settings
 from inference.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -145,7 +149,17 @@ class MainWindow(QMainWindow):
         stop = QAction("Stop answer", self)
         stop.setShortcut(QKeySequence(Qt.Key.Key_Escape))
         stop.triggered.connect(self.asker.stop)
-        for action in (new, add, stop):
+        settings = QAction("Settings…", self)
+        settings.setShortcut(QKeySequence("Ctrl+,"))
+        settings.triggered.connect(self.open_settings)
+        self.settings_action = settings
+        self.settings_button = QToolButton(self)
+        self.settings_button.setObjectName("settingsButton")
+        self.settings_button.setDefaultAction(settings)
+        self.settings_button.setToolTip("Settings (Ctrl+,)")
+        self.settings_button.setAutoRaise(True)
+        self.status.addPermanentWidget(self.settings_button)
+        for action in (new, add, stop, settings):
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
             self.addAction(action)
 
@@ -203,6 +217,47 @@ class MainWindow(QMainWindow):
         dialog = CitationDialog(citation, self)
         dialog.show()
         return dialog
+
+    def open_settings(self) -> SettingsDialog:
+        """Show the Settings dialog (window-modal); OK applies it with `apply_settings`."""
+        dialog = SettingsDialog(self.workspace, self.apply_settings, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def apply_settings(self, new: Settings) -> None:
+        """Save `new`; when the model or how it runs changed, switch and reload the model.
+
+        Raises PolicyError (model not allowed, audit log forced on) or SettingsRefusedError (the
+        model is busy); then nothing is saved and the old model stays.
+        """
+        workspace = self.workspace
+        old = workspace.settings
+        workspace.policy.check_audit_log_change(new.audit_log)
+        model_changed = (new.model_path, new.gpu_layers, new.context_tokens, new.threads) != \
+            (old.model_path, old.gpu_layers, old.context_tokens, old.threads)
+        if model_changed:
+            if self.asker.busy or self._model_state is LoadState.LOADING \
+                    or self.inference_lane.busy:
+                raise SettingsRefusedError("The model is busy (loading or answering); try again "
+                                      "when it is ready.")
+            workspace.settings = new
+            try:
+                workspace.switch_model(workspace.model_path())
+            except PolicyError:
+                workspace.settings = old
+                raise
+            except Exception as error:  # a missing or unreadable file: shown, old model kept
+                workspace.settings = old
+                raise SettingsRefusedError(str(error)) from error
+            # switch_model records the path; keep an empty one meaning "the default model".
+            workspace.settings = new
+        else:
+            workspace.settings = new
+        save_settings(workspace.data_dir, new)
+        if model_changed:
+            self.loader.reload_model()
+        self.status.showMessage("Settings saved", 4000)
 
     def shutdown(self) -> None:
         """Stop the answer and the indexing, and join both lanes. Safe to call twice."""
