@@ -198,7 +198,8 @@ class Library:
         index = self._vector_index()
         if files:
             self.embedder.token_starts("")  # Load the tokenizer here, not in two threads.
-        passwords = passwords or {}
+        # Keyed like the files: resolved, so a password given for a symlinked path applies.
+        passwords = {Path(k).expanduser().resolve(): v for k, v in (passwords or {}).items()}
         preparing = ThreadPoolExecutor(1, thread_name_prefix="enclave-ingest-prepare")
         embedding = ThreadPoolExecutor(1, thread_name_prefix="enclave-ingest-embed")
         prepared: deque[Future[_PreparedFile]] = deque()

@@ -30,7 +30,7 @@ from inference.paths import models_dir  # noqa: E402
 pytest_plugins = ["tests.network_guard"]
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED_DATA = REPO.parent / "shared" / "data"
+SHARED_DATA = (REPO.parent / "shared" / "data").resolve()
 XQUAD = SHARED_DATA / "docqa-xquad"
 PDFS = SHARED_DATA / "pdfs"
 

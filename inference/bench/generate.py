@@ -116,7 +116,7 @@ class _Bench:
         tokens = self.raw.tokenize(prompt.encode("utf-8"), special=True)
         self.raw.set_seed(settings.seed)
         eos = self.raw.token_eos()
-        first = last = 0.0
+        first = 0.0
         count = 0
         generator: Generator[int, None, None] = self.raw.generate(
             tokens, temp=settings.temperature, top_p=settings.top_p,
@@ -124,12 +124,13 @@ class _Bench:
         for token in generator:
             if token == eos or count >= max_tokens:
                 break
-            last = time.perf_counter()
             if count == 0:
-                first = last
+                first = time.perf_counter()
             count += 1
+        # Like Answer.timings: up to the step that ends the answer (the token after the last).
+        finished = time.perf_counter()
         generator.close()
-        decode = last - first
+        decode = finished - first
         return RawRun(first - started, count, (count - 1) / decode if count > 1 and decode else 0.0)
 
     def clear_cache(self) -> None:
