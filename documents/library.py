@@ -22,12 +22,12 @@ from documents.embedder import Embedder, Vectors
 from documents.errors import DocumentError, FailureKind
 from documents.extract import Page, is_supported
 from documents.isolation import IsolatedParser
+from documents.keyword_search import KeywordSearch
 from documents.retrieval import (
     DocumentHit,
     Passage,
     SearchMode,
     best_per_document,
-    fts_query,
     fuse,
 )
 from documents.store import DocumentRecord, Store
@@ -114,6 +114,7 @@ class Library:
         self._key = key
         data_dir.mkdir(parents=True, exist_ok=True)
         self.store = Store(data_dir / DATABASE_FILE, key)
+        self.keywords = KeywordSearch(self.store)
         #: Files are parsed in a worker process: a hostile PDF cannot hang or crash the app.
         self._parser = IsolatedParser()
         self._vectors: VectorIndex | None = None
@@ -439,8 +440,7 @@ class Library:
                 query_vector = self.embedder.encode([query])[0]
             rankings.append(self._vector_index().search(query_vector, depth))
         if mode in (SearchMode.KEYWORD, SearchMode.HYBRID):
-            match = fts_query(query)
-            rankings.append(self.store.keyword_search(match, depth) if match else [])
+            rankings.append(self.keywords.search(query, depth))
         return fuse(rankings)
 
 

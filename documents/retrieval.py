@@ -7,7 +7,7 @@ runs behind them are in docs/retrieval.md.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -72,15 +72,48 @@ class DocumentHit:
     chunk_id: int
 
 
-def fts_query(text: str) -> str:
-    """An FTS5 query matching any word of `text` but stopwords, each quoted.
+def query_words(text: str) -> list[str]:
+    """The distinct words of `text`, lower-cased, in order, less stopwords.
 
-    Quoting keeps a word such as NOT or NEAR from acting as an operator. A question made
-    only of stopwords keeps them, so it still finds something.
+    A question made only of stopwords keeps them, so it still finds something.
     """
     words = list(dict.fromkeys(word.lower() for word in _WORD.findall(text)))
-    kept = [word for word in words if word not in STOPWORDS] or words
-    return " OR ".join(f'"{word}"' for word in kept)
+    return [word for word in words if word not in STOPWORDS] or words
+
+
+def fts_match(words: Sequence[str]) -> str:
+    """An FTS5 query matching any of `words`, each quoted.
+
+    Quoting keeps a word such as NOT or NEAR from acting as an operator.
+    """
+    return " OR ".join(f'"{word}"' for word in words)
+
+
+def fts_query(text: str) -> str:
+    """An FTS5 query matching any word of `text` but stopwords."""
+    return fts_match(query_words(text))
+
+
+def rarest_words(counts: Mapping[str, int], budget: int) -> list[str]:
+    """The words worth a BM25 ranking, given how many chunks contain each.
+
+    BM25 scores every chunk that contains any query word, so its cost grows with the
+    summed counts; a word found in a large share of the library weighs little in the
+    score (its IDF is low) yet dominates that cost. Words are taken rarest first while
+    the sum stays within `budget`; the rarest word is always taken, words found nowhere
+    never are. Below the budget (any library of up to `budget` chunks with short
+    questions) this is the plain OR of every word.
+    """
+    chosen: list[str] = []
+    total = 0
+    for word, count in sorted(counts.items(), key=lambda item: (item[1], item[0])):
+        if count == 0:
+            continue
+        if chosen and total + count > budget:
+            break
+        chosen.append(word)
+        total += count
+    return chosen
 
 
 def reciprocal_rank_fusion(rankings: Sequence[Sequence[int]], k: int = RRF_K,

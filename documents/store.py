@@ -19,6 +19,7 @@ import numpy as np
 from documents.chunking import Chunk
 from documents.crypto import open_database
 from documents.embedder import Vectors
+from documents.retrieval import fts_match
 
 SCHEMA_VERSION = 1
 
@@ -292,6 +293,18 @@ class Store:
                 "ORDER BY bm25(chunks_fts) LIMIT ?", (match, limit),
             ).fetchall()
         return [(int(r[0]), -float(r[1])) for r in rows]
+
+    def chunks_containing(self, word: str, cap: int) -> int:
+        """How many chunks hold `word` as the keyword index tokenizes it, counted up to `cap`.
+
+        Counting stops at `cap` so that a word found nearly everywhere costs no more than
+        `cap` rows of the index; the tokenizer (stemming included) is SQLite's own.
+        """
+        with self.lock:
+            return int(self._db.execute(
+                "SELECT count(*) FROM (SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? "
+                "LIMIT ?)", (fts_match([word]), cap),
+            ).fetchone()[0])
 
     def fts_integrity(self) -> bool:
         """True when the keyword index agrees with the chunks table."""

@@ -9,13 +9,13 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 
 from documents.library import Library
 from documents.retrieval import Passage, SearchMode
 from inference.engine import ChatModel, GenerationSettings
-from inference.prompt import ANSWER_REMINDER, SYSTEM_PROMPT, Turn, build_prompt
+from inference.prompt import ANSWER_REMINDER, SYSTEM_PROMPT, Source, Turn, build_prompt
 
 _MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 
@@ -34,11 +34,16 @@ class AnswerSettings:
 
 @dataclass(frozen=True)
 class Citation:
-    """A source of an answer; `cited` says whether the model marked it with [number]."""
+    """A source of an answer; `cited` says whether the model marked it with [number].
+
+    `number` is the source's number in the conversation; `from_earlier_turn` when the
+    prompt referred to it by that number instead of carrying its text again.
+    """
 
     number: int
     passage: Passage
     cited: bool
+    from_earlier_turn: bool = False
 
 
 @dataclass(frozen=True)
@@ -74,13 +79,18 @@ class Answer:
                  "similarity": round(c.passage.similarity, 4),
                  "snippet": c.passage.text[:300], "cited": c.cited,
                  "chunk_id": c.passage.chunk_id, "text": c.passage.text,
-                 "char_start": c.passage.char_start, "char_end": c.passage.char_end}
+                 "char_start": c.passage.char_start, "char_end": c.passage.char_end,
+                 "from_earlier_turn": c.from_earlier_turn}
                 for c in self.citations
             ],
             "timings": {k: round(v, 2) if isinstance(v, float) else v
                         for k, v in asdict(self.timings).items()},
             "model": self.model,
         }
+
+    def turn(self) -> Turn:
+        """This exchange as the next question's prompt replays it."""
+        return Turn.from_record(self.sent, self.text, self.to_json())
 
 
 @dataclass(frozen=True)
@@ -101,7 +111,7 @@ class AnswerFinished:
 AnswerEvent = SourcesFound | TokenGenerated | AnswerFinished
 
 
-def cited_numbers(text: str, available: int) -> list[int]:
+def cited_numbers(text: str, available: Collection[int]) -> list[int]:
     """The source numbers an answer cites, in order of first mention, ignoring bad numbers.
 
     A small model sometimes echoes its instructions; their example marker is no citation.
@@ -111,20 +121,21 @@ def cited_numbers(text: str, available: int) -> list[int]:
     for match in _MARKER.finditer(text):
         for part in re.split(r"[,;]", match.group(1)):
             number = int(part)
-            if 1 <= number <= available and number not in numbers:
+            if number in available and number not in numbers:
                 numbers.append(number)
     return numbers
 
 
-def map_citations(text: str, passages: Sequence[Passage]) -> list[Citation]:
-    """Cited passages first, in the order the answer cites them, then the rest shown to it.
+def map_citations(text: str, sources: Sequence[Source]) -> list[Citation]:
+    """Cited sources first, in the order the answer cites them, then the rest shown to it.
 
     Small models often forget markers; listing every shown source keeps the answer checkable.
     """
-    cited = cited_numbers(text, len(passages))
-    rest = [n for n in range(1, len(passages) + 1) if n not in cited]
-    return ([Citation(n, passages[n - 1], True) for n in cited]
-            + [Citation(n, passages[n - 1], False) for n in rest])
+    by_number = {source.number: source for source in sources}
+    cited = cited_numbers(text, by_number)
+    rest = [source.number for source in sources if source.number not in cited]
+    return [Citation(number, by_number[number].passage, number in cited,
+                     by_number[number].repeated) for number in cited + rest]
 
 
 class Assistant:
@@ -175,5 +186,5 @@ class Assistant:
             tokens_per_s=(tokens - 1) / decode_s if tokens > 1 and decode_s > 0 else 0.0,
         )
         yield AnswerFinished(Answer(question, text, built.sent,
-                                    map_citations(text, built.passages), timings, model_info,
+                                    map_citations(text, built.sources), timings, model_info,
                                     covered=True, stopped=stopped))

@@ -128,7 +128,8 @@ class ConversationStore:
             if message.role == "user":
                 pending = message
             elif pending is not None:
-                turns.append(Turn(message.sent or pending.content, message.content))
+                turns.append(Turn.from_record(message.sent or pending.content,
+                                              message.content, message.details))
                 pending = None
         return turns
 

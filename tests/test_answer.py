@@ -20,7 +20,7 @@ from inference.answer import (
     map_citations,
 )
 from inference.engine import ChatModel
-from inference.prompt import SYSTEM_PROMPT, Turn, build_prompt
+from inference.prompt import SYSTEM_PROMPT, Source, Turn, build_prompt
 from inference.workspace import Workspace
 
 
@@ -40,7 +40,7 @@ def test_prompt_keeps_passages_first_and_drops_oldest_turns() -> None:
                          count_words)
     total = sum(count_words(m.content) for m in built.messages)
     assert total <= budget
-    assert len(built.passages) == 5
+    assert len(built.sources) == 5
     assert 0 < built.history_turns < 5
     assert built.messages[0].content == SYSTEM_PROMPT
     assert built.messages[-1].content == built.sent
@@ -50,15 +50,46 @@ def test_prompt_keeps_passages_first_and_drops_oldest_turns() -> None:
 
 def test_prompt_truncates_sources_to_fit_a_small_window() -> None:
     built = build_prompt("Q?", [passage(n, 200) for n in range(1, 5)], [], 450, count_words)
-    assert len(built.passages) == 1 and "[1]" in built.sent and "[2]" not in built.sent
+    assert len(built.sources) == 1 and "[1]" in built.sent and "[2]" not in built.sent
+
+
+def test_follow_up_refers_to_sources_the_window_already_holds() -> None:
+    first = build_prompt("Q1?", [passage(n) for n in (1, 2, 3)], [], 2000, count_words)
+    assert [s.number for s in first.sources] == [1, 2, 3]
+    turn = Turn(first.sent, "A1 [2].", ((1, 1), (2, 2), (3, 3)))
+    follow = build_prompt("Q2?", [passage(n) for n in (3, 7, 1)], [turn], 2000, count_words)
+    assert [(s.number, s.passage.chunk_id, s.repeated) for s in follow.sources] == [
+        (3, 3, True), (4, 7, False), (1, 1, True)], "numbers run on across the conversation"
+    assert follow.sent.count(".pdf, p.") == 1 and "[4] (7.pdf" in follow.sent
+    assert "Also relevant: [3], [1], given above." in follow.sent
+    assert follow.messages[1].content == first.sent, "history replayed as sent: KV reuse"
+
+
+def test_a_source_whose_turn_left_the_window_is_sent_again_under_its_number() -> None:
+    old = Turn("Sources: [1] " + "x " * 400, "old", ((1, 1),))
+    built = build_prompt("Q?", [passage(1)], [old], 300, count_words)
+    assert built.history_turns == 0
+    assert built.sources == [Source(1, passage(1), repeated=False)]
+    assert "[1] (1.pdf" in built.sent
+
+
+def test_turn_from_a_stored_answer_keeps_only_the_sources_it_carried() -> None:
+    details = {"citations": [{"number": 4, "chunk_id": 7},
+                             {"number": 1, "chunk_id": 1, "from_earlier_turn": True},
+                             {"number": 2}]}
+    assert Turn.from_record("sent", "answer", details).sources == ((4, 7),)
+    assert Turn.from_record("sent", "answer", {}).sources == ()
 
 
 def test_citation_markers_map_to_sources() -> None:
-    assert cited_numbers("A [2], b [1, 3] and [2]; bad [9] [0].", 3) == [2, 1, 3]
-    shown = [passage(n) for n in (1, 2, 3)]
+    assert cited_numbers("A [2], b [1, 3] and [2]; bad [9] [0].", {1, 2, 3}) == [2, 1, 3]
+    shown = [Source(n, passage(n)) for n in (1, 2, 3)]
     citations = map_citations("Fact [3].", shown)
     assert [(c.number, c.cited) for c in citations] == [(3, True), (1, False), (2, False)]
-    assert citations[0].passage is shown[2]
+    assert citations[0].passage is shown[2].passage
+    later = map_citations("See [5] and [1].", [Source(5, passage(9)), Source(1, passage(1), True)])
+    assert [(c.number, c.cited, c.from_earlier_turn) for c in later] == [
+        (5, True, False), (1, True, True)]
 
 
 @pytest.fixture()
@@ -122,6 +153,9 @@ def test_conversation_follow_up_replays_history(tmp_path: Path, docs_dir: Path,
                               answer.to_json())
         turns = store.history(conversation.id)
         assert len(turns) == 2 and turns[0].sent.startswith("Sources:")
+        assert turns[0].sources, "the sources each turn carried come back with it"
+        numbers = [number for turn in turns for number, _ in turn.sources]
+        assert len(numbers) == len(set(numbers)), "each source keeps one number"
         assert [m.role for m in store.messages(conversation.id)] == [
             "user", "assistant", "user", "assistant"]
         store.rename(conversation.id, "About Warsaw")

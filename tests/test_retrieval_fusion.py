@@ -9,7 +9,6 @@ import pytest
 from documents import retrieval
 from documents.retrieval import (
     best_per_document,
-    fts_query,
     fuse,
     reciprocal_rank_fusion,
 )
@@ -48,14 +47,6 @@ def test_fuse_applies_the_configured_hybrid_fusion() -> None:
     assert fuse([vector, keyword])[0][0] == 2, "found by both rankings, it comes first"
     assert fuse([vector, []]) == reciprocal_rank_fusion([[1, 2], []], retrieval.RRF_K,
                                                         retrieval.HYBRID_WEIGHTS)
-
-
-def test_fts_query_quotes_words_and_drops_stopwords() -> None:
-    assert fts_query("The role of NOT in NEAR-field optics?") == (
-        '"role" OR "near" OR "field" OR "optics"')
-    assert fts_query('say "hi" AND hi OR (near)') == '"say" OR "hi" OR "near"'
-    assert fts_query("to be or not to be") == '"to" OR "be" OR "or" OR "not"'
-    assert fts_query("  ?! ") == ""
 
 
 def test_documents_are_ranked_by_their_best_chunk() -> None:

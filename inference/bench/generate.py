@@ -46,8 +46,8 @@ class EnclaveRun:
     retrieval_s: float
     passages: int
     prompt: str
-    sent: str
-    answer: str
+    #: The exchange as a follow-up's prompt replays it.
+    turn: Turn
 
 
 def question_pairs(dataset: Path, count: int) -> list[tuple[str, str]]:
@@ -107,7 +107,7 @@ class _Bench:
         prompt, _ = self.model.format(built.messages)
         t = answer.timings
         return EnclaveRun(t.ttft_ms / 1000, t.tokens, t.tokens_per_s, t.retrieval_ms / 1000,
-                          len(answer.citations), prompt, answer.sent, answer.text)
+                          len(answer.citations), prompt, answer.turn())
 
     def raw_run(self, prompt: str, max_tokens: int) -> RawRun:
         """Token generation straight from llama_cpp.Llama.generate, timed like Enclave's."""
@@ -163,7 +163,7 @@ def run_generate(settings: Settings, dataset: Path, runs: int = 5,
                 try:
                     first = bench.enclave(first_q, ())
                     raw_first = bench.raw_run(first.prompt, max(first.tokens, 2))
-                    history = [Turn(first.sent, first.answer)]
+                    history = [first.turn]
                     follow = bench.enclave(follow_q, history)
                     raw_follow = bench.raw_run(follow.prompt, max(follow.tokens, 2))
                     bench.clear_cache()
@@ -179,7 +179,10 @@ def run_generate(settings: Settings, dataset: Path, runs: int = 5,
                                 "raw_follow": raw_follow, "cold": cold, "raw_cold": raw_cold,
                                 "prompt_tokens": {
                                     "first": bench.model.count_tokens(first.prompt),
-                                    "follow": bench.model.count_tokens(follow.prompt)}})
+                                    "follow": bench.model.count_tokens(follow.prompt),
+                                    "first_message": bench.model.count_tokens(first.turn.sent),
+                                    "follow_message": bench.model.count_tokens(
+                                        follow.turn.sent)}})
                 if progress is not None:
                     progress(f"run {len(results)}/{runs}: first token "
                              f"{first.ttft_s * 1000:.0f} ms, {first.tokens_per_s:.1f} tok/s")
@@ -221,6 +224,10 @@ def _fill(report: BenchReport, results: list[dict[str, Any]], settings: Settings
                   [r["prompt_tokens"]["first"] for r in results])
     report.figure("prompt_tokens_followup", "follow-up prompt", "tokens",
                   [r["prompt_tokens"]["follow"] for r in results])
+    report.figure("message_tokens_first", "first question's message (sources, question)",
+                  "tokens", [r["prompt_tokens"]["first_message"] for r in results])
+    report.figure("message_tokens_followup", "follow-up's message (new sources, question)",
+                  "tokens", [r["prompt_tokens"]["follow_message"] for r in results])
     per_run_tps = [ratio(e, r) for e, r in zip(enclave_tps, raw_tps, strict=True)]
     reuse = [ratio(r["follow"].ttft_s, r["cold"].ttft_s) for r in results]
     versus_first = [ratio(r["follow"].ttft_s, r["first"].ttft_s) for r in results]
@@ -243,4 +250,5 @@ def _fill(report: BenchReport, results: list[dict[str, Any]], settings: Settings
     }
     report.notes.append(
         "follow-up questions have the same number of words as the first; the follow-up "
-        "prompt holds the first exchange, so 'KV cleared' evaluates it all again")
+        "prompt holds the first exchange, so 'KV cleared' evaluates it all again; sources "
+        "the first exchange already carries are referred to by number, not sent again")

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from documents.keyword_search import POSTINGS_BUDGET
 from documents.library import CANDIDATE_DEPTH, IngestProgress, Library
 from documents.retrieval import HYBRID_WEIGHTS, RRF_K, STOPWORDS, SearchMode
 from inference.evaluation.metrics import Run, evaluate
@@ -119,7 +120,8 @@ def retrieval_config(library: Library, mode: SearchMode) -> dict[str, Any]:
     }
     if mode is not SearchMode.VECTOR:
         config["keyword"] = {"index": "SQLite FTS5 BM25, porter unicode61",
-                             "query": f"OR of the query's words less {len(STOPWORDS)} stopwords"}
+                             "query": f"OR of the query's words less {len(STOPWORDS)} stopwords, "
+                                      f"rarest first within {POSTINGS_BUDGET} index entries"}
     if mode is SearchMode.HYBRID:
         config["fusion"] = {"method": "reciprocal rank fusion", "k": RRF_K,
                             "weights": {"vector": HYBRID_WEIGHTS[0],
