@@ -164,13 +164,40 @@ class Embedder:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         session = onnxruntime.InferenceSession(str(path), options,
                                                providers=["CPUExecutionProvider"])
-        self._onnx_tokenizer = self._new_tokenizer()
+        self._onnx_tokenizer = self._new_tokenizer(for_batches=True)
         return session
 
-    def _new_tokenizer(self) -> Any:
-        from transformers import AutoTokenizer
+    def _new_tokenizer(self, for_batches: bool = False) -> Any:
+        """The model's fast tokenizer, read from its tokenizer.json by the `tokenizers` library.
 
-        return AutoTokenizer.from_pretrained(str(self.model_dir), local_files_only=True)
+        Not through transformers' AutoTokenizer: importing transformers imports torch, which
+        took seconds of the app's start-up for a tokenizer the ONNX backend can do without.
+        The file's own truncation and padding (128 tokens here) are replaced by the model's
+        `max_seq_length` and padding to the longest text, as sentence-transformers does.
+        """
+        from tokenizers import Tokenizer
+
+        path = self.model_dir / "tokenizer.json"
+        if not path.is_file():
+            raise EmbedderError(f"{self.model_dir}: no tokenizer.json (a fast tokenizer is "
+                                "needed to chunk and embed)")
+        tokenizer = Tokenizer.from_file(str(path))
+        tokenizer.no_truncation()
+        tokenizer.no_padding()
+        if for_batches:
+            tokenizer.enable_truncation(self._max_seq_length())
+            pad = str(self._tokenizer_config().get("pad_token") or "[PAD]")
+            pad_id = tokenizer.token_to_id(pad)
+            tokenizer.enable_padding(pad_id=0 if pad_id is None else pad_id, pad_token=pad)
+        return tokenizer
+
+    def _tokenizer_config(self) -> dict[str, Any]:
+        path = self.model_dir / "tokenizer_config.json"
+        config: dict[str, Any] = json.loads(path.read_text()) if path.is_file() else {}
+        pad = config.get("pad_token")
+        if isinstance(pad, dict):  # {"content": "[PAD]", ...} in newer files
+            config["pad_token"] = pad.get("content")
+        return config
 
     def onnx_path(self) -> Path:
         """Where this model's ONNX export for this backend is cached."""
@@ -222,7 +249,7 @@ class Embedder:
             value = json.loads(config.read_text()).get("max_seq_length")
             if value:
                 return int(value)
-        return int(self._onnx_tokenizer.model_max_length)
+        return int(self._tokenizer_config().get("model_max_length") or 512)
 
     # -- properties --------------------------------------------------------------------------
     @property
@@ -253,10 +280,8 @@ class Embedder:
         with self._offsets_lock:
             if self._offsets_tokenizer is None:
                 self._offsets_tokenizer = self._new_tokenizer()
-            encoding = self._offsets_tokenizer(
-                text, add_special_tokens=False, return_offsets_mapping=True, verbose=False
-            )
-        return [start for start, _ in encoding["offset_mapping"]]
+            encoding = self._offsets_tokenizer.encode(text, add_special_tokens=False)
+        return [start for start, _ in encoding.offsets]
 
     # -- encoding --------------------------------------------------------------------------
     def encode(self, texts: Sequence[str]) -> Vectors:
@@ -276,16 +301,16 @@ class Embedder:
         """As SentenceTransformer.encode does: longest first, so batches carry little padding."""
         session = self.load()
         pooling = self._pooling_config()
-        max_length = self._max_seq_length()
         inputs = {node.name for node in session.get_inputs()}
         order = np.argsort([-len(text) for text in texts], kind="stable")
         result: Vectors | None = None
         for start in range(0, len(texts), self.batch_size):
             batch = order[start:start + self.batch_size]
             with self._encode_lock:
-                encoded = self._onnx_tokenizer(
-                    [texts[i] for i in batch], padding=True, truncation=True,
-                    max_length=max_length, return_tensors="np")
+                encodings = self._onnx_tokenizer.encode_batch([texts[i] for i in batch])
+            encoded = {"input_ids": [e.ids for e in encodings],
+                       "attention_mask": [e.attention_mask for e in encodings],
+                       "token_type_ids": [e.type_ids for e in encodings]}
             feed = {name: np.asarray(encoded[name], dtype=np.int64)
                     for name in inputs if name in encoded}
             if "token_type_ids" in inputs and "token_type_ids" not in feed:

@@ -25,8 +25,10 @@ _PURPOSE = "faiss-index"
 
 #: Above this many vectors the index is approximate (IVF); at or below it, exact.
 APPROXIMATE_ABOVE = 50_000
-#: Most k-means cells: more would make training minutes long on a laptop.
-MAX_CELLS = 1024
+#: Most k-means cells. At a million vectors 1024 cells kept only 0.69 of exact search's top
+#: 10 (a cell then holds ~1000 vectors of many neighbourhoods); 4096 keep 0.97 at 7 ms a
+#: query, for a one-off training of about a minute on 2 cores (docs/benchmarks.md).
+MAX_CELLS = 4096
 #: Training points per cell (faiss wants at least 39).
 TRAINING_PER_CELL = 64
 #: Share of the cells a search visits; chosen for recall@10 >= 0.95 against exact search.

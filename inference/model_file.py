@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
+import logging
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -43,31 +45,51 @@ def file_sha256(path: Path, mtime_ns: int, size: int) -> str:
 
 
 def read_model_file(path: Path) -> ModelFile:
-    """Read a GGUF header with the gguf package (llama.cpp's own reader for the format)."""
+    """Read a GGUF file's metadata with llama.cpp, loading its vocabulary but no weights.
+
+    llama.cpp's own reader takes a fifth of a second where the `gguf` package's pure-Python
+    one took over two (it decodes all 49k vocabulary entries into Python objects), and a
+    file it accepts here is one it can load later.
+    """
     if not path.is_file():
         raise ModelFileError(f"{path}: no such model file")
     with path.open("rb") as stream:
         if stream.read(4) != b"GGUF":
             raise ModelFileError(f"{path}: not a GGUF model file")
-    from gguf import GGUFReader
+    import llama_cpp
 
+    quiet = logging.getLogger("llama-cpp-python")  # llama.cpp's log, printed on stderr
+    if quiet.level == logging.NOTSET:
+        quiet.setLevel(logging.ERROR)
+    params = llama_cpp.llama_model_default_params()
+    params.vocab_only = True
+    model = llama_cpp.llama_model_load_from_file(str(path).encode(), params)
+    if not model:
+        raise ModelFileError(f"{path}: damaged GGUF file (llama.cpp cannot read its header)")
     try:
-        reader = GGUFReader(path)
-    except (ValueError, OSError, KeyError) as error:
-        raise ModelFileError(f"{path}: damaged GGUF file ({error})") from error
-
-    def value(key: str) -> object:
-        field = reader.get_field(key)
-        return None if field is None else field.contents()
-
-    architecture = str(value("general.architecture") or "unknown")
-    context = value(f"{architecture}.context_length")
-    template = value("tokenizer.chat_template")
+        architecture = _metadata(model, "general.architecture") or "unknown"
+        context = _metadata(model, f"{architecture}.context_length")
+        name = _metadata(model, "general.name")
+        template = _metadata(model, "tokenizer.chat_template")
+    finally:
+        llama_cpp.llama_model_free(model)
     return ModelFile(
         path=path,
-        name=str(value("general.name") or path.stem),
+        name=name or path.stem,
         architecture=architecture,
-        context_length=int(context) if isinstance(context, int) else 2048,
-        chat_template=str(template) if template else None,
+        context_length=int(context) if context and context.isdigit() else 2048,
+        chat_template=template or None,
         size_bytes=path.stat().st_size,
     )
+
+
+def _metadata(model: object, key: str) -> str | None:
+    """One metadata value as text (llama.cpp renders numbers as text), None when absent."""
+    import llama_cpp
+
+    buffer = ctypes.create_string_buffer(1024)
+    length = llama_cpp.llama_model_meta_val_str(model, key.encode(), buffer, len(buffer))
+    if length >= len(buffer):  # Cut short: ask again with room for all of it.
+        buffer = ctypes.create_string_buffer(length + 1)
+        length = llama_cpp.llama_model_meta_val_str(model, key.encode(), buffer, len(buffer))
+    return buffer.value.decode("utf-8", errors="replace") if length >= 0 else None

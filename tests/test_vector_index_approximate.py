@@ -102,5 +102,5 @@ def test_searches_run_while_another_thread_adds() -> None:
 def test_cells_grow_with_size_and_stay_bounded() -> None:
     assert cells_for(100) == 16
     assert cells_for(60_000) == 512
-    assert cells_for(10_000_000) == 1024
+    assert cells_for(10_000_000) == 4096
     assert probes_for(1024) == 64 and probes_for(16) == 16
