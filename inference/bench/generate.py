@@ -85,7 +85,7 @@ class _Bench:
         self.generation: GenerationSettings = self.assistant.settings.generation
         self.raw: Any = Llama(
             model_path=str(self.model.file.path), n_ctx=self.model.context_tokens,
-            n_threads=self.model.threads, n_threads_batch=self.model.threads,
+            n_threads=self.model.threads, n_threads_batch=self.model.batch_threads,
             n_gpu_layers=self.model.gpu_layers, verbose=False, seed=self.generation.seed)
 
     def close(self) -> None:
@@ -155,12 +155,14 @@ def run_generate(settings: Settings, dataset: Path, runs: int = 5,
         try:
             workspace.library.add([docs])
             bench = _Bench(workspace)
+            threads = {"generation": bench.model.threads, "prompt": bench.model.batch_threads}
             results: list[dict[str, Any]] = []
             warmed = False
             for first_q, follow_q in pairs:
                 if len(results) == runs:
                     break
                 try:
+                    bench.clear_cache()  # A new conversation: nothing of the last run reused.
                     first = bench.enclave(first_q, ())
                     raw_first = bench.raw_run(first.prompt, max(first.tokens, 2))
                     history = [first.turn]
@@ -192,11 +194,12 @@ def run_generate(settings: Settings, dataset: Path, runs: int = 5,
             workspace.close()
     if not results:
         raise ValueError("no bench question was covered by the articles")
-    _fill(report, results, settings)
+    _fill(report, results, settings, threads)
     return report
 
 
-def _fill(report: BenchReport, results: list[dict[str, Any]], settings: Settings) -> None:
+def _fill(report: BenchReport, results: list[dict[str, Any]], settings: Settings,
+          threads: dict[str, int]) -> None:
     def series(key: str, attribute: str, scale: float = 1.0) -> list[float]:
         return [getattr(result[key], attribute) * scale for result in results]
 
@@ -243,7 +246,7 @@ def _fill(report: BenchReport, results: list[dict[str, Any]], settings: Settings
     first = results[0]["first"] if results else None
     report.details = {
         "model": str(settings.model_path or "default"),
-        "threads": settings.threads or "all usable cores",
+        "threads": threads,
         "passages": first.passages if first else None,
         "max_tokens": GenerationSettings().max_tokens,
         "articles": list(ARTICLES),

@@ -140,7 +140,7 @@ def _raw_model_load(path: Path, settings: Settings) -> float:
     sizing = ChatModel(path, settings.context_tokens, settings.threads or None)
     started = time.perf_counter()
     llama = Llama(model_path=str(path), n_ctx=sizing.context_tokens, n_threads=sizing.threads,
-                  n_threads_batch=sizing.threads, verbose=False)
+                  n_threads_batch=sizing.batch_threads, verbose=False)
     elapsed = time.perf_counter() - started
     llama.close()
     return elapsed
