@@ -31,8 +31,9 @@ APPROXIMATE_ABOVE = 50_000
 MAX_CELLS = 4096
 #: Training points per cell (faiss wants at least 39).
 TRAINING_PER_CELL = 64
-#: Share of the cells a search visits; chosen for recall@10 >= 0.95 against exact search.
-PROBE_SHARE = 1 / 16
+#: Share of the cells a search visits, for recall@10 >= 0.95 against exact search: 1/16 gave
+#: 0.981 at 100k but 0.949 at a million; 1/8 costs a few milliseconds more.
+PROBE_SHARE = 1 / 8
 MIN_PROBES = 16
 
 EXACT = "exact"

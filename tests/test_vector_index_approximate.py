@@ -103,4 +103,4 @@ def test_cells_grow_with_size_and_stay_bounded() -> None:
     assert cells_for(100) == 16
     assert cells_for(60_000) == 512
     assert cells_for(10_000_000) == 4096
-    assert probes_for(1024) == 64 and probes_for(16) == 16
+    assert probes_for(1024) == 128 and probes_for(16) == 16

@@ -1,9 +1,9 @@
 """Runtime hook of the frozen app: make the bundled default model visible as provisioned.
 
-The frozen app carries SmolLM2 under `<bundle>/models`. Enclave looks for provisioned models
-in the user's models directory (which must stay writable: ONNX exports of the embedder are
-cached there), so the first start links the bundled file into it unless a verified copy, or
-$ENCLAVE_MODELS_DIR, is already there. Nothing is downloaded.
+The frozen app carries SmolLM2 and the embedder's ONNX export under `<bundle>/models`.
+Enclave looks for provisioned models in the user's models directory (which must stay
+writable: an int8 export is written beside the plain one), so the first start links each
+bundled file into it unless a file is already there. Nothing is downloaded.
 """
 
 import sys
@@ -16,9 +16,9 @@ def _link_bundled_models() -> None:
         return
     from inference.paths import models_dir
 
-    target_dir = models_dir()
-    for model in bundle.glob("*.gguf"):
-        target = target_dir / model.name
+    for model in [*bundle.glob("*.gguf"), *bundle.glob("embedder-exports/*/*.onnx")]:
+        target = models_dir() / model.relative_to(bundle)
+        target_dir = target.parent
         if target.exists() and not target.is_symlink():
             continue
         try:
