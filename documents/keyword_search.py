@@ -20,7 +20,7 @@ from documents.store import Store
 #: VM, so a query costs at most some 30 ms however large the library.
 POSTINGS_BUDGET = 10_000
 #: Words are counted up to this many chunks: enough to order even common words.
-COUNT_CAP = 4 * POSTINGS_BUDGET
+COUNT_CAP = 2 * POSTINGS_BUDGET
 #: Counts kept; the cache is emptied when it grows past this or the library changes.
 CACHE_LIMIT = 50_000
 
