@@ -13,6 +13,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args or args[0] != "provision":
         # Provisioning is the set-up step that fetches the pinned wheels; nothing else may.
         install_network_guard()
+    from documents.isolation import WORKER_ARGUMENT, serve
+
+    if args[:1] == [WORKER_ARGUMENT]:  # A frozen app's own document-parsing worker.
+        serve()
+        return 0
     from app.cli import run
 
     return run(args or ["gui"])

@@ -25,6 +25,8 @@ from documents.extract import Page, extract_pages
 
 _HEADER = struct.Struct(">Q")
 _MEMORY_ENV = "ENCLAVE_PARSE_MEMORY_BYTES"
+#: The argument that turns a frozen Enclave executable into a parsing worker.
+WORKER_ARGUMENT = "--document-reader-worker"
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,14 @@ def _receive(stream: IO[bytes]) -> Any:
     return json.loads(body)
 
 
+def worker_command() -> list[str]:
+    """How to start a worker: `python -m documents.isolation`, or in a frozen app (which has
+    no `-m`) the app's own executable with `WORKER_ARGUMENT`, which main.py hands to `serve`."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, WORKER_ARGUMENT]
+    return [sys.executable, "-m", "documents.isolation"]
+
+
 class IsolatedParser:
     """Hands files to the worker one at a time; thread-safe, restarts the worker as needed."""
 
@@ -77,10 +87,11 @@ class IsolatedParser:
         if self._worker is None or self._worker.poll() is not None:
             self._stop()
             env = {**os.environ, _MEMORY_ENV: str(self.limits.memory_bytes)}
+            frozen = getattr(sys, "frozen", False)
             self._worker = subprocess.Popen(
-                [sys.executable, "-m", "documents.isolation"], stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
-                cwd=Path(__file__).resolve().parent.parent)
+                worker_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL, env=env,
+                cwd=None if frozen else Path(__file__).resolve().parent.parent)
         return self._worker
 
     def extract(self, path: Path, password: str | None = None) -> list[Page]:

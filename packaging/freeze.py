@@ -45,8 +45,9 @@ def embedder_export() -> Path:
     (tens of seconds) before it could embed a question.
     """
     from documents.embedder import Embedder
+    from inference.catalog import default_embedder_path
     from inference.paths import models_dir
-    from inference.workspace import EMBEDDER_EXPORTS_DIR, default_embedder_path
+    from inference.workspace import EMBEDDER_EXPORTS_DIR
 
     path = default_embedder_path()
     if path is None:

@@ -153,3 +153,25 @@ def test_fuzz_pdf_loader(tmp_path_factory: pytest.TempPathFactory, parser: Isola
         assert error.path == path and error.kind in set(FailureKind)
     else:
         assert all(isinstance(page.text, str) for page in pages)
+
+
+def test_a_frozen_app_runs_its_worker_through_its_own_executable(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A frozen executable has no `-m`: it must start the worker with WORKER_ARGUMENT, and
+    main.py must serve it. Here `python main.py` plays the frozen executable."""
+    import sys
+
+    from documents import isolation
+
+    main_py = Path(__file__).resolve().parents[1] / "main.py"
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    assert isolation.worker_command() == [sys.executable, isolation.WORKER_ARGUMENT]
+    monkeypatch.setattr(isolation, "worker_command",
+                        lambda: [sys.executable, str(main_py), isolation.WORKER_ARGUMENT])
+    note = tmp_path / "note.txt"
+    note.write_text("Read in the frozen app's own worker.", encoding="utf-8")
+    frozen = IsolatedParser()
+    try:
+        assert [p.text for p in frozen.extract(note)] == ["Read in the frozen app's own worker."]
+    finally:
+        frozen.close()
