@@ -36,12 +36,17 @@ def wait_until(condition: object, timeout: float = 300) -> None:
         time.sleep(0.2)
 
 
-def indexed_count(data_dir: Path) -> int:
+def indexed_count(data_dir: Path, keys: dict[Path, bytes | None] | None = None) -> int:
+    """Documents committed so far; `keys` caches the data directory's key between polls
+    (deriving it from the passphrase takes longer than the ingest's first files)."""
     path = data_dir / DATABASE_FILE
     if not path.exists():
         return 0
     try:
-        db = open_database(path, unlock(data_dir).key)
+        keys = {} if keys is None else keys
+        if data_dir not in keys:
+            keys[data_dir] = unlock(data_dir).key
+        db = open_database(path, keys[data_dir])
         try:
             return int(db.execute("SELECT count(*) FROM documents").fetchone()[0])
         finally:
@@ -56,8 +61,9 @@ def test_kill_during_ingest_leaves_whole_documents_and_resumes(tmp_path: Path,
     shutil.copytree(XQUAD / "documents", docs)
     data_dir = tmp_path / "data"
     process = start("ingest", docs, "--data-dir", data_dir)
+    keys: dict[Path, bytes | None] = {}
     try:
-        wait_until(lambda: indexed_count(data_dir) >= 3)
+        wait_until(lambda: indexed_count(data_dir, keys) >= 3)
         os.kill(process.pid, signal.SIGKILL)
     finally:
         process.wait()

@@ -192,8 +192,12 @@ def test_strace_sees_no_internet_connect(tmp_path: Path) -> None:
     trace = tmp_path / "trace"
     secret_document(tmp_path / "docs")
     _python_network_free_run(tmp_path / "data", tmp_path / "docs",
-                             ["strace", "-f", "-qq", "-e", "trace=network", "-o", str(trace)])
-    calls = trace.read_text()
-    inet = [line for line in calls.splitlines()
+                             ["strace", "-f", "-qq", "-e", "trace=network,execve", "-o",
+                              str(trace)])
+    calls = trace.read_text().splitlines()
+    inet = [line for line in calls
             if re.search(r"connect\(.*AF_INET6?", line) or re.search(r"sendto\(.*AF_INET", line)]
-    assert inet == [], inet[:5]
+    # Name the programs the offending processes ran, so a failure says who reached out.
+    programs = {line.split()[0]: line for line in calls if "execve(" in line}
+    assert inet == [], (inet[:5], [programs.get(line.split()[0], "a thread of the app")
+                                   for line in inet[:5]], list(programs.values()))
