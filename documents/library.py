@@ -140,6 +140,12 @@ class Library:
                 "(`python main.py reindex`) or switch the embedder back."
             )
 
+    def needs_reindex(self) -> bool:
+        """True when stored vectors come from another embedder than this library's."""
+        recorded = self.store.get_meta("embedder_identity")
+        return (recorded is not None and recorded != self.embedder.identity
+                and self.store.chunk_count() > 0)
+
     def _vector_index(self) -> VectorIndex:
         """The FAISS index, loaded or rebuilt from SQLite when it disagrees with it."""
         with self._vectors_lock:

@@ -110,6 +110,18 @@ class Workspace:
             old.close()
         return new
 
+    def switch_embedder(self, backend: str) -> None:
+        """Use another embedder backend; the library reopens with it on its next use.
+
+        The caller makes sure nothing is indexing or searching meanwhile, and re-indexes
+        when the new backend's vectors differ from the stored ones (`Library.needs_reindex`).
+        """
+        with self._lock:
+            old, self._library = self._library, None
+            self.settings = self.settings.with_changes(embedder_backend=backend)
+        if old is not None:
+            old.close()
+
     @property
     def conversations(self) -> ConversationStore:
         key = self.unlock().key

@@ -41,6 +41,11 @@ class ModelLoader(QObject):
         self._start_model()
         self._start_embedder()
 
+    def reload_embedder(self) -> None:
+        """Load the workspace's (new) embedder on the indexing lane, re-indexing the library
+        when its stored vectors came from another backend (e.g. after choosing int8)."""
+        self._start_embedder()
+
     def reload_model(self) -> None:
         """Load the workspace's (new) chat model on the inference lane, e.g. after a switch."""
         self._start_model()
@@ -76,6 +81,9 @@ class ModelLoader(QObject):
 
         def load() -> str:
             embedder.load()
+            library = workspace.library
+            if library.needs_reindex():  # Another backend's vectors: embed everything again.
+                library.reindex()
             return embedder.name
 
         job = call_job("load embedder", load)

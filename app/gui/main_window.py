@@ -226,7 +226,8 @@ class MainWindow(QMainWindow):
         return dialog
 
     def apply_settings(self, new: Settings) -> None:
-        """Save `new`; when the model or how it runs changed, switch and reload the model.
+        """Save `new`; when the model or how it runs changed, switch and reload the model;
+        when the embedder backend changed, reload the embedder (re-indexing if needed).
 
         Raises PolicyError (model not allowed, audit log forced on) or SettingsRefusedError (the
         model is busy); then nothing is saved and the old model stays.
@@ -236,6 +237,10 @@ class MainWindow(QMainWindow):
         workspace.policy.check_audit_log_change(new.audit_log)
         model_changed = (new.model_path, new.gpu_layers, new.context_tokens, new.threads) != \
             (old.model_path, old.gpu_layers, old.context_tokens, old.threads)
+        embedder_changed = new.embedder_backend != old.embedder_backend
+        if embedder_changed and (self.asker.busy or self.indexing_lane.busy):
+            raise SettingsRefusedError("Documents are being indexed or a question answered; "
+                                       "change the embedder when that is done.")
         if model_changed:
             if self.asker.busy or self._model_state is LoadState.LOADING \
                     or self.inference_lane.busy:
@@ -257,6 +262,9 @@ class MainWindow(QMainWindow):
         save_settings(workspace.data_dir, new)
         if model_changed:
             self.loader.reload_model()
+        if embedder_changed:
+            workspace.switch_embedder(new.embedder_backend)
+            self.loader.reload_embedder()
         self.status.showMessage("Settings saved", 4000)
 
     def shutdown(self) -> None:

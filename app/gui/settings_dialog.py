@@ -42,6 +42,12 @@ CONTEXT_STEP = 512
 MAX_CONTEXT = 131_072
 MAX_GPU_LAYERS = 999
 MAX_THREADS = 256
+#: (Settings.embedder_backend, what the user sees); documents/embedder.py has the backends.
+EMBEDDER_BACKENDS = (
+    ("onnx", "ONNX Runtime (default)"),
+    ("onnx-int8", "ONNX Runtime, int8: fastest, re-indexes"),
+    ("torch", "PyTorch"),
+)
 
 
 class SettingsRefusedError(RuntimeError):
@@ -134,6 +140,16 @@ class SettingsDialog(QDialog):
         self.threads.setSpecialValueText("Automatic")
         self.threads.setValue(self.settings.threads)
         form.addRow("Threads:", self.threads)
+
+        self.embedder_backend = QComboBox(group)
+        for backend, label in EMBEDDER_BACKENDS:
+            self.embedder_backend.addItem(label, backend)
+        index = self.embedder_backend.findData(self.settings.embedder_backend)
+        self.embedder_backend.setCurrentIndex(max(0, index))
+        self.embedder_backend.setToolTip(
+            "int8 embeds about twice as fast as PyTorch with nearly the same search quality; "
+            "its vectors differ, so switching to or from it re-indexes your documents.")
+        form.addRow("Embedder:", self.embedder_backend)
         return group
 
     def _build_privacy_group(self) -> QGroupBox:
@@ -227,7 +243,8 @@ class SettingsDialog(QDialog):
         return self.settings.with_changes(
             model_path=model_path, gpu_layers=self.gpu_layers.value(),
             context_tokens=self.context_size.value(), threads=self.threads.value(),
-            audit_log=audit, audit_question_text=self.audit_question_text.isChecked())
+            audit_log=audit, audit_question_text=self.audit_question_text.isChecked(),
+            embedder_backend=str(self.embedder_backend.currentData()))
 
     # -- Qt --------------------------------------------------------------------------------
     def accept(self) -> None:

@@ -48,8 +48,9 @@ def critical(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def wait_model_ready(window: MainWindow, qtbot: QtBot) -> None:
-    qtbot.waitUntil(lambda: window.status.model_label.state is LoadState.READY,
-                    timeout=LOAD_TIMEOUT_MS)
+    """The model shown ready and its lane done with the load job (it reports ready first)."""
+    qtbot.waitUntil(lambda: window.status.model_label.state is LoadState.READY
+                    and not window.inference_lane.busy, timeout=LOAD_TIMEOUT_MS)
 
 
 def test_dialog_shows_the_current_values(open_window: OpenWindow, tmp_path: Path) -> None:
@@ -136,3 +137,29 @@ def test_forced_audit_log_locks_its_checkbox(open_window: OpenWindow, tmp_path: 
     assert set(dialog.lock_markers) == {LOCK_AUDIT_LOG} and dialog.model_combo.isEnabled()
     assert dialog.values().audit_log is True
     dialog.reject()
+
+
+def test_choosing_the_int8_embedder_reindexes_and_search_keeps_working(
+        open_window: OpenWindow, tmp_path: Path, qtbot: QtBot, critical: list[str],
+        docs_dir: Path) -> None:
+    data_dir = tmp_path / "data"
+    window = open_window(data_dir)
+    window.workspace.library.add([docs_dir])
+    chunks = window.workspace.library.store.chunk_count()
+    qtbot.waitUntil(lambda: window.status.embedder_label.state is LoadState.READY
+                    and not window.indexing_lane.busy, timeout=LOAD_TIMEOUT_MS)
+
+    dialog = window.open_settings()
+    assert dialog.embedder_backend.currentData() == "onnx"
+    dialog.embedder_backend.setCurrentIndex(dialog.embedder_backend.findData("onnx-int8"))
+    dialog.accept()
+
+    assert critical == [] and not dialog.isVisible()
+    saved = json.loads((data_dir / SETTINGS_FILE).read_text(encoding="utf-8"))
+    assert saved["embedder_backend"] == "onnx-int8"
+    qtbot.waitUntil(lambda: window.status.embedder_label.state is LoadState.READY
+                    and not window.indexing_lane.busy, timeout=LOAD_TIMEOUT_MS)
+    library = window.workspace.library
+    assert library.embedder.backend == "onnx-int8" and not library.needs_reindex()
+    assert library.store.chunk_count() == chunks, "re-embedded, nothing lost"
+    assert library.search("Which river flows through Warsaw?", 1)[0].document_name == "Warsaw.md"
