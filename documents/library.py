@@ -127,18 +127,16 @@ class Library:
     # -- embedder bookkeeping --------------------------------------------------------------
     def check_embedder(self) -> None:
         """Refuse to mix vectors of two embedders; record the embedder on first use."""
-        recorded = self.store.get_meta("embedder_identity")
-        if recorded is None or self.store.chunk_count() == 0:
-            self.store.set_meta("embedder_identity", self.embedder.identity)
-            self.store.set_meta("embedder_name", self.embedder.name)
-            return
-        if recorded != self.embedder.identity:
+        if self.needs_reindex():
             name = self.store.get_meta("embedder_name")
             raise EmbedderMismatchError(
                 f"{self.data_dir}: this index was built with the embedder '{name}', not "
                 f"'{self.embedder.name}'. Re-index it with the new embedder "
                 "(`python main.py reindex`) or switch the embedder back."
             )
+        if self.store.get_meta("embedder_identity") is None or self.store.chunk_count() == 0:
+            self.store.set_meta("embedder_identity", self.embedder.identity)
+            self.store.set_meta("embedder_name", self.embedder.name)
 
     def needs_reindex(self) -> bool:
         """True when stored vectors come from another embedder than this library's."""
