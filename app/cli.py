@@ -18,11 +18,11 @@ from documents.errors import DocumentError
 from documents.library import EmbedderMismatchError, IngestProgress, IngestReport
 from documents.retrieval import SearchMode
 from inference.answer import AnswerFinished, TokenGenerated
-from inference.catalog import DEFAULT_CHAT_MODEL, GEMMA3_270M
+from inference.catalog import CHAT_MODELS, DEFAULT_CHAT_MODEL, KNOWN_MODELS, model_by_label
 from inference.encryption import KeyUnavailableError, PassphraseRequiredError, recorded_mode
 from inference.engine import ModelLoadError
 from inference.model_file import ModelFileError
-from inference.paths import default_data_dir, models_dir
+from inference.paths import default_data_dir, model_dirs
 from inference.policy import PolicyError, load_policy
 from inference.workspace import SetupError, Workspace
 
@@ -92,7 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     provision = commands.add_parser("provision", help="put the pinned models on disk (set-up)")
     provision.add_argument("--with-test-models", action="store_true",
-                           help="also the second GGUF used by model-switching tests")
+                           help="every catalog model, the tests' second GGUF included")
+    provision.add_argument("--model", action="append", default=[], metavar="LABEL",
+                           help="also this catalog model: "
+                                + ", ".join(f"{m.label} ({m.file_name})" for m in CHAT_MODELS))
     return parser
 
 
@@ -119,7 +122,7 @@ def workspace_for(args: argparse.Namespace, unlock: bool = True) -> Workspace:
     policy = load_policy()  # Managed policy: a fixed data dir or model list refuses flags.
     data_dir = policy.resolve_data_dir(args.data_dir, default_data_dir()).expanduser().resolve()
     if getattr(args, "model", None):
-        policy.check_model_import(args.model, models_dir())
+        policy.check_model_import(args.model, model_dirs())
     workspace = Workspace(data_dir, policy=policy)
     if unlock:
         _unlock(workspace, getattr(args, "no_encryption", False))
@@ -334,7 +337,12 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 def cmd_provision(args: argparse.Namespace) -> int:
     from inference.provision import ProvisionError, check_embedder, provision_model
 
-    models = [DEFAULT_CHAT_MODEL] + ([GEMMA3_270M] if args.with_test_models else [])
+    try:
+        chosen = [model_by_label(label) for label in args.model]
+    except KeyError as error:
+        raise CliError(str(error.args[0])) from error
+    extra = list(KNOWN_MODELS) if args.with_test_models else chosen
+    models = [DEFAULT_CHAT_MODEL, *(m for m in extra if m != DEFAULT_CHAT_MODEL)]
     try:
         for model in models:
             provision_model(model, report=lambda line: print(f"provision: {line}"))

@@ -27,7 +27,7 @@ from inference.answer import Answer, AnswerFinished
 from inference.catalog import KNOWN_MODELS
 from inference.model_file import read_model_file
 from inference.offline import NetworkBlockedError
-from inference.paths import models_dir
+from inference.paths import model_dirs
 from inference.policy import load_policy
 from inference.workspace import Workspace
 
@@ -122,7 +122,7 @@ def _run_steps(args: argparse.Namespace, scratch: Path,
 def _check_model_file(workspace: Workspace) -> str:
     path = workspace.model_path()
     model = read_model_file(path)
-    workspace.policy.check_model(path, models_dir())
+    workspace.policy.check_model(path, model_dirs())
     pinned = {m.file_name: m.sha256 for m in KNOWN_MODELS}.get(path.name)
     if pinned is not None and model.sha256 != pinned:
         raise ValueError(f"{path}: SHA-256 {model.sha256} is not the pinned {pinned}")

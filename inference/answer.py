@@ -14,10 +14,20 @@ from dataclasses import asdict, dataclass, field
 
 from documents.library import Library
 from documents.retrieval import Passage, SearchMode
-from inference.engine import ChatModel, GenerationSettings
+from inference.engine import ChatModel, FinishReason, GenerationSettings
+from inference.follow_up import standalone_question
 from inference.prompt import ANSWER_REMINDER, SYSTEM_PROMPT, Source, Turn, build_prompt
+from inference.repetition import loop_start
 
 _MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+#: A marker group and the spaces before it, for removing numbers that name no source.
+_MARKER_WITH_SPACE = re.compile(r"[ \t]*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+#: How the model says the sources do not answer (the system prompt asks for these words).
+_DECLINE = re.compile(
+    r"\b(?:do(?:es)?\s*n[o']t\s+(?:cover|contain|mention|say|include|provide|specify)"
+    r"|(?:is|are)\s+not\s+(?:covered|mentioned|provided|specified|stated)"
+    r"|no\s+information\s+(?:about|on)|cannot\s+(?:find|answer)|can't\s+(?:find|answer))",
+    re.IGNORECASE)
 
 NOT_COVERED = ("The documents in your library do not seem to cover this question, so I "
                "won't guess. Try rephrasing it, or add the document that answers it.")
@@ -30,6 +40,8 @@ class AnswerSettings:
     min_similarity: float = 0.25
     search_mode: SearchMode = SearchMode.HYBRID
     generation: GenerationSettings = field(default_factory=GenerationSettings)
+    #: Before retrieval, turn a follow-up ("who sang it?") into a question that stands alone.
+    rewrite_follow_ups: bool = True
 
 
 @dataclass(frozen=True)
@@ -57,6 +69,12 @@ class Timings:
 
 @dataclass(frozen=True)
 class Answer:
+    """A finished answer. `text` is what the user reads: the model's words with loops cut
+    and markers that name no given source removed; `model_text` is what the model wrote.
+
+    `finish_reason` is a `FinishReason` value or "loop" (cut where it began repeating).
+    """
+
     question: str
     text: str
     sent: str
@@ -64,14 +82,31 @@ class Answer:
     timings: Timings
     model: dict[str, str]
     covered: bool
-    stopped: bool
+    finish_reason: str = FinishReason.DONE.value
+    model_text: str = ""
+    #: The query retrieval used: the question, or a follow-up rewritten to stand alone.
+    search_query: str = ""
+
+    @property
+    def stopped(self) -> bool:
+        """The user stopped it before the model finished."""
+        return self.finish_reason == FinishReason.CANCELLED
+
+    @property
+    def truncated(self) -> bool:
+        """Cut by the token limit: the user must be told the answer is incomplete."""
+        return self.finish_reason == FinishReason.LENGTH
 
     def to_json(self) -> dict[str, object]:
         """The CLI's `ask --json` shape."""
         return {
+            "question": self.question,
             "answer": self.text,
             "covered": self.covered,
             "stopped": self.stopped,
+            "finish_reason": self.finish_reason,
+            "model_text": self.model_text,
+            "search_query": self.search_query,
             "citations": [
                 {"number": c.number, "file": c.passage.document_name,
                  "path": str(c.passage.document_path), "page": c.passage.page,
@@ -126,6 +161,28 @@ def cited_numbers(text: str, available: Collection[int]) -> list[int]:
     return numbers
 
 
+def remove_unknown_markers(text: str, available: Collection[int]) -> str:
+    """`text` without the marker numbers that name no source given to the model.
+
+    "[1, 7]" keeps "[1]" when only 1 was given; a marker left empty goes with its space.
+    """
+    def keep(match: re.Match[str]) -> str:
+        numbers = [part.strip() for part in re.split(r"[,;]", match.group(1))]
+        known = [n for n in numbers if int(n) in available]
+        if not known:
+            return ""
+        prefix = match.group(0)[:match.start(1) - match.start(0) - 1]
+        return f"{prefix}[{', '.join(known)}]"
+
+    return _MARKER_WITH_SPACE.sub(keep, text)
+
+
+def declines(text: str) -> bool:
+    """The answer says the sources do not answer the question (in its first sentence)."""
+    lead = re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]
+    return bool(_DECLINE.search(lead))
+
+
 def map_citations(text: str, sources: Sequence[Source]) -> list[Citation]:
     """Cited sources first, in the order the answer cites them, then the rest shown to it.
 
@@ -151,7 +208,10 @@ class Assistant:
                cancel: threading.Event | None = None) -> Iterator[AnswerEvent]:
         settings = self.settings
         started = time.perf_counter()
-        found = self.library.search(question, settings.passages, settings.search_mode)
+        query = question
+        if settings.rewrite_follow_ups and history:
+            query = standalone_question(self.model, question, history)
+        found = self.library.search(query, settings.passages, settings.search_mode)
         relevant = [p for p in found if p.similarity >= settings.min_similarity]
         retrieval_ms = (time.perf_counter() - started) * 1000
         yield SourcesFound(relevant)
@@ -160,21 +220,33 @@ class Assistant:
             yield AnswerFinished(Answer(
                 question, NOT_COVERED, question, [],
                 Timings(retrieval_ms, 0.0, (time.perf_counter() - started) * 1000, 0, 0.0),
-                model_info, covered=False, stopped=False))
+                model_info, covered=False, model_text="", search_query=query))
             return
         budget = self.model.context_tokens - settings.generation.max_tokens - 8
         built = build_prompt(question, relevant, history, budget, self.model.count_tokens)
         prompt, stops = self.model.format(built.messages)
-        pieces: list[str] = []
+        written = ""
         first_token_at: float | None = None
-        for piece in self.model.stream(prompt, stops, settings.generation, cancel):
+        stream = self.model.stream(prompt, stops, settings.generation, cancel)
+        while True:
+            try:
+                piece = next(stream)
+            except StopIteration as end:
+                finish = str(end.value)
+                break
             if first_token_at is None:
                 first_token_at = time.perf_counter()
-            pieces.append(piece)
+            written += piece
             yield TokenGenerated(piece)
+            cut = loop_start(written)
+            if cut is not None:
+                stream.close()
+                finish, written = "loop", written[:cut]
+                break
         finished = time.perf_counter()
-        text = "".join(pieces).strip()
-        stopped = cancel is not None and cancel.is_set()
+        model_text = written.strip()
+        numbers = {source.number for source in built.sources}
+        text = remove_unknown_markers(model_text, numbers).strip()
         first = first_token_at or finished
         tokens = self.model.count_tokens(text) if text else 0
         decode_s = finished - first
@@ -187,4 +259,5 @@ class Assistant:
         )
         yield AnswerFinished(Answer(question, text, built.sent,
                                     map_citations(text, built.sources), timings, model_info,
-                                    covered=True, stopped=stopped))
+                                    covered=not declines(text), finish_reason=finish,
+                                    model_text=model_text, search_query=query))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import codecs
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +25,22 @@ _FALLBACK_TEMPLATE = (
 
 @dataclass(frozen=True)
 class GenerationSettings:
-    """Sampling for grounded answers: near-greedy, since the answer should come from sources."""
+    """Sampling for grounded answers: greedy, since the answer should come from the sources,
+    and a mild repeat penalty against the loops small models fall into."""
 
     max_tokens: int = 384
-    temperature: float = 0.1
+    temperature: float = 0.0
     top_p: float = 0.9
     repeat_penalty: float = 1.1
     seed: int = 42
+
+
+class FinishReason(StrEnum):
+    """Why generation ended; an answer cut by the token limit must say so."""
+
+    DONE = "done"  # End of turn or a stop string.
+    LENGTH = "length"  # The token limit or the context window.
+    CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True)
@@ -52,7 +62,11 @@ class ChatModel:
     """
 
     def __init__(self, path: Path, context_tokens: int = 4096, threads: int | None = None,
-                 gpu_layers: int = 0) -> None:
+                 gpu_layers: int = 0, prompt_lookup_tokens: int = 0) -> None:
+        """`prompt_lookup_tokens` > 0 drafts that many tokens by matching the text so far
+        against the prompt (llama.cpp's prompt-lookup decoding): answers that copy from
+        their sources are verified several tokens per step, with the same output under
+        greedy decoding."""
         self.file: ModelFile = read_model_file(path)
         self.context_tokens = min(context_tokens, self.file.context_length)
         # Generating a token is bound by memory bandwidth: half the usable CPUs (roughly the
@@ -62,6 +76,7 @@ class ChatModel:
         self.threads = threads or max(1, cpu_threads() // 2)
         self.batch_threads = threads or cpu_threads()
         self.gpu_layers = gpu_layers
+        self.prompt_lookup_tokens = prompt_lookup_tokens
         self._lock = threading.Lock()
         self._llama: Any = None
         self._formatter: Any = None
@@ -77,12 +92,16 @@ class ChatModel:
                 return
             from llama_cpp import Llama
             from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+            from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
 
+            draft = (LlamaPromptLookupDecoding(num_pred_tokens=self.prompt_lookup_tokens)
+                     if self.prompt_lookup_tokens > 0 else None)
             try:
                 llama = Llama(
                     model_path=str(self.file.path), n_ctx=self.context_tokens,
                     n_threads=self.threads, n_threads_batch=self.batch_threads,
                     n_gpu_layers=self.gpu_layers, verbose=False, seed=GenerationSettings.seed,
+                    draft_model=draft,
                 )
             except (ValueError, RuntimeError) as error:
                 raise ModelLoadError(f"{self.file.path}: llama.cpp could not load it ({error})")\
@@ -132,8 +151,10 @@ class ChatModel:
 
     def stream(self, prompt: str, stop: Sequence[str] = (),
                settings: GenerationSettings = GenerationSettings(),
-               cancel: threading.Event | None = None) -> Iterator[str]:
-        """Yield the completion of `prompt` piece by piece until done, stopped or cancelled.
+               cancel: threading.Event | None = None,
+               ) -> Generator[str, None, FinishReason]:
+        """Yield the completion of `prompt` piece by piece until done, stopped or cancelled;
+        return why it ended (a caller that closes the generator early ends it itself).
 
         Straight on `Llama.generate`, the token loop under llama-cpp-python's own completion
         API, so an answer streams at the raw library's speed: each token is detokenized once
@@ -160,11 +181,14 @@ class ChatModel:
             stops = [s for s in stop if s]
             pending = ""
             count = 0
+            reason = FinishReason.LENGTH  # The generator only ends when the context is full.
             try:
                 for token in generator:
                     if cancel is not None and cancel.is_set():
+                        reason = FinishReason.CANCELLED
                         break
                     if llama_cpp.llama_vocab_is_eog(vocab, token):
+                        reason = FinishReason.DONE
                         break
                     count += 1
                     pending += decoder.decode(llama.detokenize([token]))
@@ -172,17 +196,20 @@ class ChatModel:
                                 default=-1)
                     if found >= 0:
                         pending = pending[:found]
+                        reason = FinishReason.DONE
                         break
                     keep = _stop_prefix(pending, stops)
                     if len(pending) > keep:
                         yield pending[:len(pending) - keep]
                         pending = pending[len(pending) - keep:]
                     if count >= limit:
+                        reason = FinishReason.LENGTH
                         break
             finally:
                 generator.close()
             if pending:
                 yield pending
+            return reason
 
     def raw_llama(self) -> Any:
         """The underlying llama_cpp.Llama, for benchmarks that compare against it."""

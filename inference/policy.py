@@ -26,6 +26,7 @@ import os
 import re
 import sys
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -118,15 +119,18 @@ class Policy:
                                f"{data_dir} cannot be used")
 
     # -- models ----------------------------------------------------------------------------
-    def check_model_import(self, path: Path, models_dir: Path) -> None:
-        """Refuse a model file from outside `models_dir` when model import is disabled."""
+    def check_model_import(self, path: Path, models_dirs: Path | Sequence[Path]) -> None:
+        """Refuse a model file from outside the model directories when import is disabled."""
         if not self.disable_model_import:
             return
-        inside = path.expanduser().absolute().parent == models_dir.expanduser().absolute() or \
-            path.expanduser().resolve().is_relative_to(models_dir.expanduser().resolve())
+        dirs = [models_dirs] if isinstance(models_dirs, Path) else list(models_dirs)
+        inside = any(
+            path.expanduser().absolute().parent == d.expanduser().absolute()
+            or path.expanduser().resolve().is_relative_to(d.expanduser().resolve())
+            for d in dirs)
         if not inside:  # A link placed in the models directory (by IT, the frozen app) counts.
             raise self._refuse(f"model import is disabled: {path} is not one of the models "
-                               f"provisioned in {models_dir}")
+                               f"provisioned in {' or '.join(str(d) for d in dirs)}")
 
     def check_model_sha256(self, path: Path, sha256: str) -> None:
         """Refuse a model whose SHA-256 is not on the allow-list (when there is one)."""
@@ -135,9 +139,9 @@ class Policy:
             raise self._refuse(f"{path.name} (SHA-256 {sha256}) is not on the list of "
                                "allowed models")
 
-    def check_model(self, path: Path, models_dir: Path) -> None:
+    def check_model(self, path: Path, models_dirs: Path | Sequence[Path]) -> None:
         """Both model checks, hashing the file only when an allow-list is in force."""
-        self.check_model_import(path, models_dir)
+        self.check_model_import(path, models_dirs)
         if self.allowed_model_sha256 is not None:
             stat = path.stat()
             self.check_model_sha256(path, file_sha256(path, stat.st_mtime_ns, stat.st_size))

@@ -17,12 +17,16 @@ from inference.engine import ChatMessage
 
 SYSTEM_PROMPT = (
     "You are Enclave, an assistant that answers questions about the user's documents. "
-    "Answer only from the numbered sources. Cite each fact with its source number in "
-    "brackets, like [1]. If the sources do not contain the answer, say that the documents "
-    "do not cover it. Be brief."
+    "Answer only from the numbered sources. Start with the answer itself in a few words, "
+    "then give one short sentence of support from the sources. Cite the source of each "
+    "fact with its number in brackets, like [1]. If the sources do not contain the answer, "
+    "reply only: The documents do not cover this."
 )
 
-ANSWER_REMINDER = "Answer briefly from the sources and cite the source number like [1]."
+#: The last words the model reads: small models follow the last instruction best.
+ANSWER_REMINDER = ("Start with the answer in a few words, then one sentence of support, "
+                   "citing the source number like [1]. If the sources do not answer it, "
+                   "reply: The documents do not cover this.")
 
 
 @dataclass(frozen=True)

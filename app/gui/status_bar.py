@@ -6,8 +6,8 @@ full (also in the tooltip, since a path can be long).
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QLabel, QPushButton, QStatusBar, QWidget
 
 from app.gui.loading import LoadState
 
@@ -41,6 +41,9 @@ class StatusLabel(QLabel):
 
 
 class StatusBar(QStatusBar):
+    choose_model_requested = Signal()
+    """The user wants to pick a GGUF file (offered while no chat model is available)."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("statusBar")
@@ -55,9 +58,15 @@ class StatusBar(QStatusBar):
         self.addPermanentWidget(self.documents_label)
         self.addPermanentWidget(self.embedder_label)
         self.addPermanentWidget(self.model_label)
+        self.choose_model_button = QPushButton("Choose a GGUF file…", self)
+        self.choose_model_button.setToolTip("Pick a chat model file (.gguf) on this computer")
+        self.choose_model_button.clicked.connect(self.choose_model_requested)
+        self.choose_model_button.hide()
+        self.addPermanentWidget(self.choose_model_button)
 
     def set_model_state(self, state: str, detail: str) -> None:
         self.model_label.set_state(LoadState(state), detail)
+        self.choose_model_button.setVisible(LoadState(state) is LoadState.FAILED)
 
     def set_embedder_state(self, state: str, detail: str) -> None:
         self.embedder_label.set_state(LoadState(state), detail)

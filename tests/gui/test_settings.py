@@ -14,7 +14,7 @@ from app.gui.loading import LoadState
 from app.gui.main_window import MainWindow
 from inference import policy as policy_module
 from inference.catalog import DEFAULT_CHAT_MODEL, GEMMA3_270M
-from inference.paths import models_dir
+from inference.paths import find_model
 from inference.policy import LOCK_AUDIT_LOG, LOCK_MODEL, POLICY_FILE_ENV
 from inference.settings import SETTINGS_FILE
 
@@ -100,9 +100,9 @@ def test_model_allow_list_locks_the_chooser_and_refuses_a_switch(
         critical: list[str]) -> None:
     policy_file.write_text(f'allowed_model_sha256 = ["{DEFAULT_CHAT_MODEL.sha256}"]\n'
                            "disable_model_import = true\n", encoding="utf-8")
-    second = models_dir() / GEMMA3_270M.file_name
-    if not second.is_file():
-        pytest.fail(f"the second model is not provisioned at {second}")
+    second = find_model(GEMMA3_270M.file_name)
+    if second is None:
+        pytest.fail(f"the second model {GEMMA3_270M.file_name} is not provisioned")
     data_dir = tmp_path / "data"
     window = open_window(data_dir)
     wait_model_ready(window, qtbot)
