@@ -40,7 +40,7 @@ from release import seal  # noqa: E402
 from sbom import model_components, wheel_components  # noqa: E402
 
 from inference.catalog import DEFAULT_CHAT_MODEL, GEMMA3_270M, WheelModel  # noqa: E402
-from inference.paths import models_dir  # noqa: E402
+from inference.paths import find_model  # noqa: E402
 from inference.provision import sha256_of  # noqa: E402
 
 VERSION = "0.1.0"
@@ -72,9 +72,9 @@ def copy_models(models: list[WheelModel], into: Path) -> list[Path]:
     into.mkdir(parents=True, exist_ok=True)
     copied, lines = [], []
     for model in models:
-        source = models_dir() / model.file_name
-        if not source.is_file() or sha256_of(source) != model.sha256:
-            raise SystemExit(f"{source}: not provisioned or not verified; run "
+        source = find_model(model.file_name)
+        if source is None or sha256_of(source) != model.sha256:
+            raise SystemExit(f"{model.file_name}: not provisioned or not verified; run "
                              "`python main.py provision` first")
         target = into / model.file_name
         shutil.copyfile(source, target)
@@ -96,7 +96,9 @@ def build(out: Path, key: str | None, gnupghome: Path | None, models: list[Wheel
     shutil.copy(HERE / "verify.py", out / "verify.py")
     (out / "PYTHON_TAG").write_text(python_tag() + "\n")
     (out / "BUNDLE_ID").write_text(bundle_id() + "\n")
-    licences = {m.file_name: (m.licence, m.description) for m in models}
+    licences = {m.file_name: (m.licence, f"{m.description}; from {m.source}, carried by "
+                              f"{m.parts[0][0].split('==')[0]} ({len(m.parts)} wheel(s))")
+                for m in models}
     components = wheel_components(wheels) + model_components(
         (path, *licences[path.name]) for path in model_files)
     seal(out, key, gnupghome, components, VERSION)

@@ -60,14 +60,15 @@ def embedder_export() -> Path:
 def freeze(with_model: bool) -> dict[str, object]:
     sys.path.insert(0, str(ROOT))
     from inference.catalog import DEFAULT_CHAT_MODEL
-    from inference.paths import models_dir
+    from inference.paths import find_model
     from inference.provision import sha256_of
 
     env = dict(os.environ)
     if with_model:
-        model = models_dir() / DEFAULT_CHAT_MODEL.file_name
-        if not model.is_file() or sha256_of(model) != DEFAULT_CHAT_MODEL.sha256:
-            raise SystemExit(f"{model}: not provisioned or not verified; run `main.py provision`")
+        model = find_model(DEFAULT_CHAT_MODEL.file_name)
+        if model is None or sha256_of(model) != DEFAULT_CHAT_MODEL.sha256:
+            raise SystemExit(f"{DEFAULT_CHAT_MODEL.file_name}: not provisioned or not verified; "
+                             "run `main.py provision`")
         env["ENCLAVE_FREEZE_MODEL"] = str(model)
         env["ENCLAVE_FREEZE_EMBEDDER_EXPORT"] = str(embedder_export())
     shutil.rmtree(APP_DIR, ignore_errors=True)

@@ -66,6 +66,17 @@ def seal(release: Path, key: str | None, gnupghome: Path | None = None,
     return written
 
 
+def _model_identity(path: Path) -> tuple[Path, str, str]:
+    """(file, licence, description) from the catalog, for the SBOM; unknown files say so."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from inference.catalog import KNOWN_MODELS
+
+    for model in KNOWN_MODELS:
+        if model.file_name == path.name:
+            return path, model.licence, f"{model.description}; from {model.source}"
+    return path, "unknown (not a catalog model)", path.name
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("release", type=Path)
@@ -85,7 +96,7 @@ def main(argv: list[str]) -> int:
             components += wheel_components(args.sbom_wheels.glob("*.whl"))
         if args.sbom_installed:
             components += installed_components()
-        components += model_components((m, "see docs", m.name) for m in args.model)
+        components += model_components(_model_identity(m) for m in args.model)
     for path in seal(args.release, args.key, args.gnupghome, components):
         print(f"release: wrote {path}")
     if not args.key:

@@ -1,6 +1,7 @@
 """Runtime hook of the frozen app: make the bundled default model visible as provisioned.
 
-The frozen app carries SmolLM2 and the embedder's ONNX export under `<bundle>/models`.
+The frozen app carries the default chat model and the embedder's ONNX export under
+`<bundle>/models`.
 Enclave looks for provisioned models in the user's models directory (which must stay
 writable: an int8 export is written beside the plain one), so the first start links each
 bundled file into it unless a file is already there. Nothing is downloaded.
