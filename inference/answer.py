@@ -42,6 +42,10 @@ class AnswerSettings:
     generation: GenerationSettings = field(default_factory=GenerationSettings)
     #: Before retrieval, turn a follow-up ("who sang it?") into a question that stands alone.
     rewrite_follow_ups: bool = True
+    #: A follow-up whose best passage is less similar than this is searched again with the
+    #: previous question added: "who provided the sign language translation?" names no
+    #: game, and the rewrite cannot always supply it.
+    follow_up_context_similarity: float = 0.35
 
 
 @dataclass(frozen=True)
@@ -195,6 +199,10 @@ def map_citations(text: str, sources: Sequence[Source]) -> list[Citation]:
                      by_number[number].repeated) for number in cited + rest]
 
 
+def _best(passages: Sequence[Passage]) -> float:
+    return max((p.similarity for p in passages), default=0.0)
+
+
 class Assistant:
     """Answers questions from a library with a chat model; front ends consume its events."""
 
@@ -212,6 +220,12 @@ class Assistant:
         if settings.rewrite_follow_ups and history:
             query = standalone_question(self.model, question, history)
         found = self.library.search(query, settings.passages, settings.search_mode)
+        if settings.rewrite_follow_ups and history and \
+                _best(found) < settings.follow_up_context_similarity:
+            in_context = f"{query} {history[-1].question}"
+            again = self.library.search(in_context, settings.passages, settings.search_mode)
+            if _best(again) > _best(found):
+                query, found = in_context, again
         relevant = [p for p in found if p.similarity >= settings.min_similarity]
         retrieval_ms = (time.perf_counter() - started) * 1000
         yield SourcesFound(relevant)

@@ -3,7 +3,9 @@ stands alone, so retrieval searches for what the user means, not for the words t
 
 The model rewrites it as one more turn of the conversation it already has in its KV cache:
 the request and the rewrite cost a few dozen tokens, and the answer's prompt, which starts
-with the same system prompt and earlier turns, still reuses the cache.
+with the same system prompt and earlier turns, still reuses the cache. Asked plainly, a
+0.5B model answers the question instead of rewriting it; with its reply begun for it
+(`REWRITE_START`) it completes the rewrite.
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ from inference.prompt import SYSTEM_PROMPT, Turn
 TURNS = 3
 REWRITE_REQUEST = (
     "My next question is: \"{question}\"\n"
-    "Do not answer it. Rewrite it so it can be understood without our conversation: "
-    "replace words like it, he, she, they, this, that with what they refer to. "
-    "Reply with the rewritten question only."
+    "Do not answer it yet. First rewrite it as a complete question that names its "
+    "subject, so it can be understood without our conversation."
 )
+#: The start of the model's reply, written for it; it ends the rewrite with the quote.
+REWRITE_START = 'Rewritten question: "'
 _REWRITE = GenerationSettings(max_tokens=48, temperature=0.0, repeat_penalty=1.0)
 
 
@@ -33,7 +36,7 @@ def standalone_question(model: ChatModel, question: str, history: Sequence[Turn]
         messages += [ChatMessage("user", turn.sent), ChatMessage("assistant", turn.answer)]
     messages.append(ChatMessage("user", REWRITE_REQUEST.format(question=question)))
     prompt, stops = model.format(messages)
-    rewritten = "".join(model.stream(prompt, [*stops, "\n"], _REWRITE))
+    rewritten = "".join(model.stream(prompt + REWRITE_START, [*stops, "\n", '"'], _REWRITE))
     return usable_rewrite(rewritten, question)
 
 

@@ -29,6 +29,9 @@ ANSWER_REMINDER = ("Start with the answer in a few words, then one sentence of s
                    "reply: The documents do not cover this.")
 
 
+_QUESTION_LABEL = "\n\nQuestion: "
+
+
 @dataclass(frozen=True)
 class Turn:
     """A finished exchange: the user message exactly as sent, and the model's answer.
@@ -39,6 +42,14 @@ class Turn:
     sent: str
     answer: str
     sources: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def question(self) -> str:
+        """The user's question, read back from the message as sent (`format_sources`)."""
+        start = self.sent.rfind(_QUESTION_LABEL)
+        if start < 0:
+            return self.sent
+        return self.sent[start + len(_QUESTION_LABEL):].split("\n", 1)[0]
 
     @classmethod
     def from_record(cls, sent: str, answer: str, details: Mapping[str, object]) -> Turn:
@@ -77,7 +88,7 @@ def format_sources(sources: Sequence[Source], question: str) -> str:
     if repeated:
         parts.append(f"{'Also relevant' if blocks else 'Sources'}: {repeated}, given above.")
     # The closing reminder matters: small models follow the last instruction they read.
-    return "\n\n".join(parts) + f"\n\nQuestion: {question}\n" + ANSWER_REMINDER
+    return "\n\n".join(parts) + f"{_QUESTION_LABEL}{question}\n" + ANSWER_REMINDER
 
 
 def build_prompt(question: str, passages: Sequence[Passage], history: Sequence[Turn],

@@ -112,7 +112,8 @@ def test_answer_streams_sources_then_tokens_then_the_answer(assistant: Assistant
     assert isinstance(events[0], SourcesFound) and events[0].passages
     tokens = [e.text for e in events if isinstance(e, TokenGenerated)]
     answer = finish(events)
-    assert len(tokens) > 1 and "".join(tokens).strip() == answer.text
+    assert len(tokens) > 1 and "".join(tokens).strip() == answer.model_text
+    assert answer.finish_reason == "done" and not answer.truncated
     assert answer.citations[0].passage.document_name == "Super_Bowl_50.md"
     assert answer.covered and not answer.stopped
     assert answer.model["sha256"] == assistant.model.file.sha256
@@ -130,6 +131,17 @@ def test_stop_between_tokens(assistant: Assistant) -> None:
         elif isinstance(event, AnswerFinished):
             answer = event.answer
     assert answer is not None and answer.stopped and received == 3
+
+
+def test_a_follow_up_is_rewritten_to_stand_alone_before_retrieval(
+        assistant: Assistant) -> None:
+    first = finish(list(assistant.answer("Who performed the national anthem at Super Bowl 50?")))
+    follow = finish(list(assistant.answer("Who provided the sign language translation?",
+                                          [first.turn()])))
+    assert follow.search_query != follow.question and "sign language" in \
+        follow.search_query.lower(), follow.search_query
+    assert follow.covered and follow.citations[0].passage.document_name == "Super_Bowl_50.md"
+    assert "matlin" in follow.text.lower()
 
 
 def test_unrelated_question_is_declined_without_the_model(assistant: Assistant) -> None:
