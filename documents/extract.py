@@ -221,7 +221,7 @@ def _expand_filter_abbreviations(reader: Any) -> None:
     from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 
     seen: set[int] = set()
-    pending: list[Any] = [page for page in reader.pages]
+    pending: list[Any] = list(reader.pages)
     while pending:
         item = pending.pop()
         if isinstance(item, IndirectObject):

@@ -109,7 +109,7 @@ class IsolatedParser:
                     if not selector.select(self.limits.seconds):
                         self._stop()
                         raise DocumentError(path, FailureKind.TIMEOUT,
-                                            f"over {self.limits.seconds:.0f} seconds")
+                                            f"over {self.limits.seconds:g} seconds")
                 kind, payload = _receive(worker.stdout)
             except (EOFError, BrokenPipeError):
                 code = worker.wait()

@@ -115,8 +115,9 @@ class _PreparedFile:
             report.unchanged.append(self.path)
         elif self.error is not None:
             report.failed.append(self.error)
-            log.warning("not indexed: %s: %s%s", self.path, self.error.reason,
-                        f"\n{self.error.technical}" if self.error.technical else "")
+            log.warning("not indexed: %s: %s", self.path, self.error.reason)
+            if self.error.technical:  # Library text: for the log file, not the console.
+                log.info("why %s was not indexed:\n%s", self.path, self.error.technical)
         else:
             (report.replaced if self.replacing else report.added).append(self.path)
             report.chunks += len(self.chunks)
@@ -143,7 +144,7 @@ class Library:
         self.store = Store(data_dir / DATABASE_FILE, key)
         self.keywords = KeywordSearch(self.store)
         #: Files are parsed in a worker process: a hostile PDF cannot hang or crash the app.
-        self._parser: PageReader = reader or IsolatedParser()
+        self._parser: PageReader = reader if reader is not None else IsolatedParser()
         self._vectors: VectorIndex | None = None
         self._vectors_lock = threading.Lock()
 
@@ -243,7 +244,7 @@ class Library:
         preparing = ThreadPoolExecutor(1, thread_name_prefix="enclave-ingest-prepare")
         embedding = ThreadPoolExecutor(1, thread_name_prefix="enclave-ingest-embed")
         prepared: deque[Future[_PreparedFile]] = deque()
-        batches: deque[tuple[list[_PreparedFile], Future[Vectors] | None]] = deque()
+        batches: deque[tuple[list[_PreparedFile], Future[list[Vectors | None]] | None]] = deque()
         queued = 0
         failure: Exception | None = None
 

@@ -113,7 +113,7 @@ def test_a_failure_at_any_stage_fails_that_file_alone(
             return real(path, *args, **kwargs)  # type: ignore[arg-type]
         monkeypatch.setattr(library.store, "replace_document", replace_document)
     try:
-        with caplog.at_level(logging.WARNING, logger="documents.library"):
+        with caplog.at_level(logging.INFO, logger="documents.library"):
             report = library.add([folder])
         assert sorted(p.name for p in report.added) == sorted(TOPICS), stage
         assert [e.path for e in report.failed] == [guilty], stage
