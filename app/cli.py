@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -52,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     ingest = commands.add_parser("ingest", parents=[common], help="add files or folders")
     ingest.add_argument("paths", nargs="+", type=Path)
-    ingest.add_argument("--password", default=None, help="password for encrypted PDFs")
+    ingest.add_argument("--password", default=None,
+                        help="password tried on every encrypted PDF, folders included")
     ingest.add_argument("--json", action="store_true", help="print a JSON report")
 
     ask = commands.add_parser("ask", parents=[common], help="answer a question")
@@ -168,11 +170,19 @@ def _progress_printer(enabled: bool) -> Callable[[IngestProgress], None] | None:
     return show
 
 
+def _shown(path: Path) -> str:
+    """A path as a terminal can print it, even when its name is not valid UTF-8."""
+    return os.fsencode(path).decode("utf-8", "replace")
+
+
 def report_lines(report: IngestReport) -> list[str]:
     lines = [f"added {len(report.added)}, replaced {len(report.replaced)}, unchanged "
              f"{len(report.unchanged)}, removed {len(report.removed)}, failed "
              f"{len(report.failed)}; {report.pages} pages, {report.chunks} chunks"]
-    lines += [f"  failed: {error}" for error in report.failed]
+    lines += [f"  failed: {_shown(error.path)}: {error.reason}\n    {error.advice}"
+              for error in report.failed]
+    lines += [f"  indexed, note: {_shown(note.path)}: {note.reason}\n    {note.advice}"
+              for note in report.notes]
     if report.cancelled:
         lines.append("  cancelled: the files above were kept; run again to finish")
     return lines
@@ -181,11 +191,8 @@ def report_lines(report: IngestReport) -> list[str]:
 def cmd_ingest(args: argparse.Namespace) -> int:
     workspace = workspace_for(args)
     try:
-        passwords = {}
-        if args.password is not None:
-            passwords = {p.expanduser().resolve(): args.password for p in args.paths}
         report = workspace.library.add(args.paths, _progress_printer(sys.stderr.isatty()),
-                                       threading.Event(), passwords)
+                                       threading.Event(), password=args.password)
     finally:
         workspace.close()
     if sys.stderr.isatty():
@@ -195,13 +202,16 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             "added": [str(p) for p in report.added], "replaced": [str(p) for p in report.replaced],
             "unchanged": [str(p) for p in report.unchanged],
             "removed": [str(p) for p in report.removed],
-            "failed": [{"file": str(e.path), "reason": e.kind.value, "detail": e.detail}
-                       for e in report.failed],
+            "failed": [{"file": _shown(e.path), "reason": e.kind.value, "detail": e.detail,
+                        "advice": e.advice} for e in report.failed],
+            "notes": [{"file": _shown(n.path), "note": n.kind.value, "detail": n.detail,
+                       "advice": n.advice} for n in report.notes],
             "pages": report.pages, "chunks": report.chunks}, indent=2))
     else:
         print("\n".join(report_lines(report)))
-    indexed = report.added or report.replaced or report.unchanged
-    return 0 if not report.failed or indexed else 1
+    # Non-zero whenever a file was not indexed: a script must not take a partial batch
+    # for a complete one. The report above says which files, and why.
+    return 1 if report.failed else 0
 
 
 def cmd_ask(args: argparse.Namespace) -> int:

@@ -1,18 +1,31 @@
-"""Errors that name the file and the cause, so a user knows which document to fix and how."""
+"""Errors that name the file and the cause, so a user knows which document to fix and how.
+
+Two texts travel with each error: `reason` and `advice`, written for the person who owns the
+file, and `technical`, the library's own words (exception text, traceback), which go to the
+log only. A reason never quotes a library: "PdfReadError: Non-Ascii85 digit" helps nobody.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
 
 class FailureKind(StrEnum):
-    """Why a file could not be indexed; stable values, shown to users and kept in the index."""
+    """Why a file could not be indexed, or what to know about one that was.
+
+    The values are shown to users and stored, with any detail, as a failed document's error
+    text; keep a value stable unless the meaning changes.
+    """
 
     NEEDS_PASSWORD = "needs a password"
     WRONG_PASSWORD = "wrong password"
     CANNOT_DECRYPT = "cannot be decrypted"
-    NO_TEXT = "no text layer (a scanned image?)"
+    NO_TEXT = "no readable text (a scanned image?)"
+    LITTLE_TEXT = "very little text"
+    UNSUPPORTED_IMAGE = "uses an image format Enclave can't read"
+    UNSUPPORTED_FEATURE = "uses an old PDF feature Enclave can't read"
     DAMAGED = "damaged"
     NOT_A_PDF = "not a PDF"
     EMPTY = "empty file"
@@ -22,18 +35,100 @@ class FailureKind(StrEnum):
     TIMEOUT = "took too long to read"
     TOO_BIG = "too large"
     EMBEDDER_MISMATCH = "index built with another embedder"
+    INTERNAL = "Enclave could not process it"
+
+    @property
+    def advice(self) -> str:
+        """What the reason means for the file's owner, and what they can do about it."""
+        return _ADVICE[self]
+
+
+_ADVICE: dict[FailureKind, str] = {
+    FailureKind.NEEDS_PASSWORD:
+        "The PDF is locked with a password. Add it again with its password.",
+    FailureKind.WRONG_PASSWORD:
+        "The password given does not open this PDF. Check it and add the file again.",
+    FailureKind.CANNOT_DECRYPT:
+        "The PDF is encrypted in a way Enclave cannot unlock. Open it in a PDF reader and "
+        "save or print an unprotected copy, then add that copy.",
+    FailureKind.NO_TEXT:
+        "The pages hold no text Enclave can read, only pictures; it is probably a scan. "
+        "Run it through OCR (text recognition) in a scanner or PDF app, then add it again.",
+    FailureKind.LITTLE_TEXT:
+        "It was indexed, but its pages hold very little text; if it is a scan, only that "
+        "text can be found. Running it through OCR would make the rest searchable.",
+    FailureKind.UNSUPPORTED_IMAGE:
+        "Its pages are stored in an image format (such as JBIG2) that Enclave cannot read. "
+        "Save or print it again as a PDF from a PDF reader, then add the new copy.",
+    FailureKind.UNSUPPORTED_FEATURE:
+        "It was made with a PDF feature Enclave cannot read; the file is probably fine. "
+        "Save or print it again as a PDF from a PDF reader, then add the new copy.",
+    FailureKind.DAMAGED:
+        "The file is damaged or incomplete, for example a download that did not finish. "
+        "Get a fresh copy from where it came from and add that.",
+    FailureKind.NOT_A_PDF:
+        "The name ends in .pdf but the content is something else (often a web page). "
+        "Get the real PDF, or rename the file to what it really is.",
+    FailureKind.EMPTY:
+        "There is no content to index. Check that it is the file you meant.",
+    FailureKind.NOT_TEXT:
+        "The name says text, but the content is not text Enclave can read. Check that it "
+        "is the file you meant, or save it again as UTF-8 text.",
+    FailureKind.UNREADABLE:
+        "Enclave could not open it: it may have been moved or deleted, or you may lack "
+        "permission to read it. Check that it exists and that you can open it.",
+    FailureKind.UNSUPPORTED:
+        "Enclave reads PDF, plain text and Markdown files. Save it in one of those formats.",
+    FailureKind.TIMEOUT:
+        "Reading it took too long, which usually means the file is damaged or very complex. "
+        "Save or print it again as a PDF and add the new copy.",
+    FailureKind.TOO_BIG:
+        "It is larger than Enclave indexes. Split it into smaller files and add those.",
+    FailureKind.EMBEDDER_MISMATCH:
+        "The library was built with another embedding model. Re-index the library.",
+    FailureKind.INTERNAL:
+        "This is a problem in Enclave, not necessarily in your file. The other files were "
+        "indexed. Try again; if it keeps failing, send the log file to your support contact.",
+}
 
 
 class DocumentError(Exception):
-    """A document that cannot be indexed, with the path and a specific reason."""
+    """A document that cannot be indexed, with the path and a specific reason.
 
-    def __init__(self, path: Path, kind: FailureKind, detail: str = "") -> None:
+    `detail` completes the reason in the user's words ("12 MB; the limit is 32 MB");
+    `technical` is the library's text and traceback, for the log and never shown.
+    """
+
+    def __init__(self, path: Path, kind: FailureKind, detail: str = "",
+                 technical: str = "") -> None:
         self.path = path
         self.kind = kind
         self.detail = detail
+        self.technical = technical
         super().__init__(f"{path}: {self.reason}")
 
     @property
     def reason(self) -> str:
         """The cause without the path, for places that already show the file."""
         return f"{self.kind.value}: {self.detail}" if self.detail else self.kind.value
+
+    @property
+    def advice(self) -> str:
+        return self.kind.advice
+
+
+@dataclass(frozen=True)
+class DocumentNote:
+    """Something a user should know about a file that was indexed anyway."""
+
+    path: Path
+    kind: FailureKind
+    detail: str = ""
+
+    @property
+    def reason(self) -> str:
+        return f"{self.kind.value}: {self.detail}" if self.detail else self.kind.value
+
+    @property
+    def advice(self) -> str:
+        return self.kind.advice

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import logging
+import re
+import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from documents.errors import DocumentError, FailureKind
+from documents.sanitize import sanitize
 
 log = logging.getLogger(__name__)
 # pypdf logs every repair it makes; the user gets one clear reason per file instead.
@@ -20,9 +25,26 @@ SUPPORTED_SUFFIXES = PDF_SUFFIXES | TEXT_SUFFIXES
 MAX_TEXT_BYTES = 32 * 1024**2
 MAX_PDF_BYTES = 512 * 1024**2
 
-#: Below this many characters per page on average, a PDF is taken as a scan without OCR
-#: (scans often carry a stray word or two, such as a scanner's watermark).
+#: Below this many characters per page on average, a PDF holds "very little text": a scan
+#: with a stray word (a scanner's watermark), or short typed pages. It is indexed, with a
+#: note, when that text is words; refused as having no text when it is only stray marks.
 _MIN_CHARS_PER_PAGE = 32
+#: A run of two or more letters (any script; a CJK run counts as one).
+_WORD = re.compile(r"[^\W\d_]{2,}")
+#: Kana, CJK ideographs and Hangul: each character is a word or a syllable of one, and
+#: vertical writing comes out one character a line.
+_CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+#: Filter names the PDF standard allows only in inline images, which some writers put on
+#: streams anyway; pypdf 7 refuses them there, so they are spelled out before reading.
+_FILTER_ABBREVIATIONS = {
+    "/AHx": "/ASCIIHexDecode", "/A85": "/ASCII85Decode", "/LZW": "/LZWDecode",
+    "/Fl": "/FlateDecode", "/RL": "/RunLengthDecode", "/CCF": "/CCITTFaxDecode",
+    "/DCT": "/DCTDecode",
+}
+#: The library's text kept for the log; enough to debug, bounded for a hostile file.
+_TECHNICAL_LIMIT = 4000
+
+Passwords = str | Sequence[str] | None
 
 
 @dataclass(frozen=True)
@@ -37,8 +59,17 @@ def is_supported(path: Path) -> bool:
     return path.suffix.lower() in SUPPORTED_SUFFIXES
 
 
-def extract_pages(path: Path, password: str | None = None) -> list[Page]:
-    """Read `path` into pages, or raise DocumentError saying what is wrong with it."""
+def technical(error: BaseException) -> str:
+    """An exception's type, text and traceback, for the log (never for the user)."""
+    return "".join(traceback.format_exception(error))[-_TECHNICAL_LIMIT:]
+
+
+def extract_pages(path: Path, password: Passwords = None) -> list[Page]:
+    """Read `path` into pages, or raise DocumentError saying what is wrong with it.
+
+    `password` is one password or several to try, in order, on an encrypted PDF (the empty
+    password is always tried last, so a PDF with only an owner password opens unasked).
+    """
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise DocumentError(path, FailureKind.UNSUPPORTED, suffix or "no extension")
@@ -50,29 +81,76 @@ def extract_pages(path: Path, password: str | None = None) -> list[Page]:
                                 f"{size / 1024**2:.0f} MB; the limit is {limit // 1024**2} MB")
         data = path.read_bytes()
     except OSError as error:
-        raise DocumentError(path, FailureKind.UNREADABLE, error.strerror or str(error)) from error
+        raise DocumentError(path, FailureKind.UNREADABLE, error.strerror or "",
+                            technical(error)) from error
     if not data.strip():
         raise DocumentError(path, FailureKind.EMPTY)
     if suffix in PDF_SUFFIXES:
-        return _pdf_pages(path, password, looks_encrypted=b"/Encrypt" in data)
+        return _pdf_pages(path, _candidates(password), looks_encrypted=b"/Encrypt" in data)
     return [Page(None, _decode_text(path, data))]
 
 
+def little_text(pages: Sequence[Page]) -> str | None:
+    """"N characters on M pages" when a PDF's pages hold very little text, else None."""
+    numbered = [page for page in pages if page.number is not None]
+    characters = sum(len("".join(page.text.split())) for page in numbered)
+    if not numbered or characters >= _MIN_CHARS_PER_PAGE * len(numbered):
+        return None
+    return (f"{characters} character{'s' if characters != 1 else ''} on {len(numbered)} "
+            f"page{'s' if len(numbered) != 1 else ''}")
+
+
+def _candidates(password: Passwords) -> list[str]:
+    if password is None:
+        return []
+    if isinstance(password, str):
+        return [password]
+    return list(dict.fromkeys(password))
+
+
 def _decode_text(path: Path, data: bytes) -> str:
+    utf16 = _utf16_encoding(data)
+    if utf16 is not None:
+        try:
+            return _clean(data.decode(utf16))
+        except UnicodeDecodeError:
+            pass
     if b"\x00" in data[:8192]:
         raise DocumentError(path, FailureKind.NOT_TEXT)
     for encoding in ("utf-8-sig", "cp1252"):
         try:
-            return data.decode(encoding).replace("\r\n", "\n")
+            return _clean(data.decode(encoding))
         except UnicodeDecodeError:
             continue
     raise DocumentError(path, FailureKind.NOT_TEXT, "not UTF-8 or Windows-1252 text")
 
 
-def _pdf_pages(path: Path, password: str | None, looks_encrypted: bool) -> list[Page]:
+def _utf16_encoding(data: bytes) -> str | None:
+    """UTF-16 by its byte-order mark, or by a NUL beside every ASCII character.
+
+    Windows saves "Unicode" text as UTF-16; read as bytes it has a NUL between characters.
+    """
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "utf-16"
+    head = data[:4096]
+    if len(head) >= 4 and len(head) % 2 == 0:
+        even, odd = head[0::2], head[1::2]
+        if odd.count(0) * 10 >= len(odd) * 9 and even.count(0) == 0:
+            return "utf-16-le"
+        if even.count(0) * 10 >= len(even) * 9 and odd.count(0) == 0:
+            return "utf-16-be"
+    return None
+
+
+def _pdf_pages(path: Path, passwords: list[str], looks_encrypted: bool) -> list[Page]:
     # Imported here: pypdf is only needed when a PDF is actually read.
     from pypdf import PdfReader
-    from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
+    from pypdf.errors import (
+        DependencyError,
+        DeprecationError,
+        FileNotDecryptedError,
+        PyPdfError,
+    )
 
     with path.open("rb") as stream:
         if not stream.read(1024).lstrip().startswith(b"%PDF"):
@@ -82,43 +160,128 @@ def _pdf_pages(path: Path, password: str | None, looks_encrypted: bool) -> list[
         reader = PdfReader(path, strict=False)
         encrypted = reader.is_encrypted
         if encrypted:
-            _decrypt(path, reader, password)
-        pages = [Page(number, page.extract_text() or "") for number, page in
-                 enumerate(reader.pages, start=1)]
+            _decrypt(path, reader, passwords)
+        try:
+            pages = _read_pages(path, reader)
+        except DeprecationError:
+            _expand_filter_abbreviations(reader)
+            pages = _read_pages(path, reader)
     except DocumentError:
         raise
     except FileNotDecryptedError as error:
-        raise DocumentError(path, FailureKind.NEEDS_PASSWORD) from error
-    except (DependencyError, NotImplementedError) as error:
-        raise DocumentError(path, FailureKind.CANNOT_DECRYPT, str(error)) from error
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError,
+        raise DocumentError(path, FailureKind.NEEDS_PASSWORD, "",
+                            technical(error)) from error
+    except (DependencyError, NotImplementedError, DeprecationError) as error:
+        raise DocumentError(path, _unsupported_kind(error, encrypted), "",
+                            technical(error)) from error
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError,
             AssertionError, RecursionError, OSError, ZeroDivisionError) as error:
         # pypdf signals damage through many exception types; all mean the same to a user.
         # In an encrypted file they mostly come from decrypting its streams.
         kind = FailureKind.CANNOT_DECRYPT if encrypted else FailureKind.DAMAGED
-        raise DocumentError(path, kind, f"{type(error).__name__}: {error}") from error
-    pages = [Page(page.number, _clean(page.text)) for page in pages]
-    total_chars = sum(len(page.text.strip()) for page in pages)
-    if not pages or total_chars < _MIN_CHARS_PER_PAGE * len(pages):
-        raise DocumentError(path, FailureKind.NO_TEXT, f"{len(pages)} page(s), no extractable text")
+        raise DocumentError(path, kind, "", technical(error)) from error
+    _check_text_amount(path, pages)
     return pages
 
 
-def _decrypt(path: Path, reader: object, password: str | None) -> None:
+def _read_pages(path: Path, reader: Any) -> list[Page]:
+    """Every page's cleaned text; a page whose images Enclave cannot decode counts as empty."""
+    from pypdf.errors import DependencyError
+
+    pages: list[Page] = []
+    unreadable_image: DependencyError | None = None
+    for number, page in enumerate(reader.pages, start=1):
+        try:
+            text = page.extract_text() or ""
+        except DependencyError as error:
+            if _unsupported_kind(error, False) is not FailureKind.UNSUPPORTED_IMAGE:
+                raise
+            unreadable_image, text = error, ""
+        pages.append(Page(number, _clean(text)))
+    if unreadable_image is not None and not any(page.text for page in pages):
+        raise DocumentError(path, FailureKind.UNSUPPORTED_IMAGE, "",
+                            technical(unreadable_image))
+    return pages
+
+
+def _unsupported_kind(error: Exception, encrypted: bool) -> FailureKind:
+    """What a "pypdf cannot do this" error means: Enclave's limit, not damage to the file."""
+    text = str(error).lower()
+    if "jbig2" in text or "jpx" in text:
+        return FailureKind.UNSUPPORTED_IMAGE
+    from pypdf.errors import DeprecationError
+
+    if encrypted and not isinstance(error, DeprecationError) and "filter" not in text:
+        return FailureKind.CANNOT_DECRYPT  # An unknown security handler, a missing cipher.
+    return FailureKind.UNSUPPORTED_FEATURE
+
+
+def _expand_filter_abbreviations(reader: Any) -> None:
+    """Spell out abbreviated filter names on every stream the pages reach."""
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+
+    seen: set[int] = set()
+    pending: list[Any] = list(reader.pages)
+    while pending:
+        item = pending.pop()
+        if isinstance(item, IndirectObject):
+            item = item.get_object()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, DictionaryObject):
+            filters = item.get("/Filter")
+            if isinstance(filters, NameObject) and filters in _FILTER_ABBREVIATIONS:
+                item[NameObject("/Filter")] = NameObject(_FILTER_ABBREVIATIONS[filters])
+            elif isinstance(filters, ArrayObject):
+                for index, name in enumerate(filters):
+                    if isinstance(name, NameObject) and name in _FILTER_ABBREVIATIONS:
+                        filters[index] = NameObject(_FILTER_ABBREVIATIONS[name])
+            pending.extend(value for key, value in item.items() if key != "/Parent")
+        elif isinstance(item, ArrayObject):
+            pending.extend(item)
+
+
+def _check_text_amount(path: Path, pages: list[Page]) -> None:
+    """Refuse a PDF with no text; one with very little is kept when that text is words."""
+    visible = "".join(page.text for page in pages).split()
+    if not pages or not visible:
+        raise DocumentError(path, FailureKind.NO_TEXT, _pages(len(pages)))
+    if little_text(pages) is not None and not _is_words(" ".join(visible)):
+        characters = sum(len(word) for word in visible)
+        raise DocumentError(path, FailureKind.NO_TEXT,
+                            f"{_pages(len(pages))}, only {characters} characters")
+
+
+def _is_words(text: str) -> bool:
+    """Real words, not a page number, a stamp or scanner noise: mostly letters, and at least
+    two words of ten letters in all, or a few CJK characters."""
+    visible = [ch for ch in text if not ch.isspace()]
+    letters = sum(ch.isalpha() for ch in visible)
+    return letters * 2 >= len(visible) and (
+        (letters >= 10 and len(_WORD.findall(text)) >= 2) or len(_CJK.findall(text)) >= 4)
+
+
+def _pages(count: int) -> str:
+    return f"{count} page{'s' if count != 1 else ''}"
+
+
+def _decrypt(path: Path, reader: Any, passwords: list[str]) -> None:
     from pypdf import PasswordType
 
-    for candidate in ([password] if password is not None else []) + [""]:
+    for candidate in [*passwords, ""]:
         try:
-            result = reader.decrypt(candidate)  # type: ignore[attr-defined]
+            result = reader.decrypt(candidate)
         except (ValueError, NotImplementedError, KeyError) as error:
-            raise DocumentError(path, FailureKind.CANNOT_DECRYPT, str(error)) from error
+            raise DocumentError(path, FailureKind.CANNOT_DECRYPT, "",
+                                technical(error)) from error
         if result != PasswordType.NOT_DECRYPTED:
             return
-    kind = FailureKind.WRONG_PASSWORD if password else FailureKind.NEEDS_PASSWORD
+    kind = FailureKind.WRONG_PASSWORD if passwords else FailureKind.NEEDS_PASSWORD
     raise DocumentError(path, kind)
 
 
 def _clean(text: str) -> str:
-    """Drop NULs and trailing spaces pypdf leaves, keep line structure for chunking."""
-    lines = (line.rstrip() for line in text.replace("\x00", "").splitlines())
+    """Sanitised text without the trailing spaces pypdf leaves; lines kept for chunking."""
+    lines = (line.rstrip() for line in sanitize(text).split("\n"))
     return "\n".join(lines).strip()

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from documents.errors import DocumentError, FailureKind
-from documents.extract import Page, extract_pages
+from documents.extract import Page, Passwords, extract_pages, technical
 
 _HEADER = struct.Struct(">Q")
 _MEMORY_ENV = "ENCLAVE_PARSE_MEMORY_BYTES"
@@ -94,7 +94,7 @@ class IsolatedParser:
                 cwd=None if frozen else Path(__file__).resolve().parent.parent)
         return self._worker
 
-    def extract(self, path: Path, password: str | None = None) -> list[Page]:
+    def extract(self, path: Path, password: Passwords = None) -> list[Page]:
         """`extract_pages` in the worker; raises DocumentError for every kind of failure."""
         if sys.platform == "win32":
             return extract_pages(path, password)  # No select() on pipes; parsed in-process.
@@ -102,23 +102,24 @@ class IsolatedParser:
             worker = self._ensure_worker()
             assert worker.stdin is not None and worker.stdout is not None
             try:
-                _send(worker.stdin, [os.fspath(path), password])
+                tried = password if password is None or isinstance(password, str) else [*password]
+                _send(worker.stdin, [os.fspath(path), tried])
                 with selectors.DefaultSelector() as selector:
                     selector.register(worker.stdout, selectors.EVENT_READ)
                     if not selector.select(self.limits.seconds):
                         self._stop()
                         raise DocumentError(path, FailureKind.TIMEOUT,
-                                            f"reading it took over {self.limits.seconds:.0f} s")
+                                            f"over {self.limits.seconds:g} seconds")
                 kind, payload = _receive(worker.stdout)
             except (EOFError, BrokenPipeError):
                 code = worker.wait()
                 self._stop()
-                raise DocumentError(path, FailureKind.DAMAGED,
-                                    f"the reader crashed (exit code {code})") from None
+                raise DocumentError(path, FailureKind.DAMAGED, "it made the PDF reader crash",
+                                    f"the reader process exited with code {code}") from None
         if kind == "pages":
             return [Page(number, text) for number, text in payload]
-        failure, detail = payload
-        raise DocumentError(path, FailureKind(failure), detail)
+        failure, detail, trace = payload
+        raise DocumentError(path, FailureKind(failure), detail, trace)
 
 
 def serve() -> None:
@@ -142,11 +143,12 @@ def serve() -> None:
         try:
             reply = ["pages", [[p.number, p.text] for p in extract_pages(Path(path), password)]]
         except DocumentError as error:
-            reply = ["error", [error.kind.value, error.detail]]
-        except MemoryError:
-            reply = ["error", [FailureKind.TOO_BIG.value, "ran out of memory reading it"]]
+            reply = ["error", [error.kind.value, error.detail, error.technical]]
+        except MemoryError as error:
+            reply = ["error", [FailureKind.TOO_BIG.value, "it needs more memory than allowed",
+                               technical(error)]]
         except Exception as error:  # The parser's bug is the file's failure, never ours.
-            reply = ["error", [FailureKind.DAMAGED.value, f"{type(error).__name__}: {error}"]]
+            reply = ["error", [FailureKind.DAMAGED.value, "", technical(error)]]
         _send(replies, reply)
 
 

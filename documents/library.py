@@ -14,13 +14,14 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
 from documents.chunking import Chunk, ChunkingConfig, chunk_pages
 from documents.embedder import Embedder, Vectors
-from documents.errors import DocumentError, FailureKind
-from documents.extract import Page, is_supported
+from documents.errors import DocumentError, DocumentNote, FailureKind
+from documents.extract import Page, Passwords, is_supported, little_text, technical
 from documents.isolation import IsolatedParser
 from documents.keyword_search import KeywordSearch
 from documents.retrieval import (
@@ -30,6 +31,7 @@ from documents.retrieval import (
     best_per_document,
     fuse,
 )
+from documents.sanitize import sanitize
 from documents.store import DocumentRecord, Store
 from documents.vector_index import VectorIndex
 
@@ -69,12 +71,22 @@ class IngestReport:
     unchanged: list[Path] = field(default_factory=list)
     removed: list[Path] = field(default_factory=list)
     failed: list[DocumentError] = field(default_factory=list)
+    #: Files indexed with something their owner should know (e.g. very little text).
+    notes: list[DocumentNote] = field(default_factory=list)
     chunks: int = 0
     pages: int = 0
     cancelled: bool = False
 
 
 ProgressCallback = Callable[[IngestProgress], None]
+
+
+class PageReader(Protocol):
+    """Reads a file into pages or raises DocumentError: the isolated parser, or a test's."""
+
+    def extract(self, path: Path, password: Passwords = None) -> list[Page]: ...
+
+    def close(self) -> None: ...
 
 
 @dataclass
@@ -90,24 +102,40 @@ class _PreparedFile:
     page_count: int | None = None
     chunks: list[Chunk] = field(default_factory=list)
     replacing: bool = False
+    note: DocumentNote | None = None
+
+    def fail(self, stage: str, error: Exception) -> None:
+        """Turn an unexpected error at `stage` into this file's failure; the batch goes on."""
+        self.error = DocumentError(self.path, FailureKind.INTERNAL, "",
+                                   f"while {stage}:\n{technical(error)}")
+        self.chunks = []
 
     def report(self, report: IngestReport) -> None:
         if self.unchanged:
             report.unchanged.append(self.path)
         elif self.error is not None:
             report.failed.append(self.error)
+            log.warning("not indexed: %s: %s", self.path, self.error.reason)
+            if self.error.technical:  # Library text: for the log file, not the console.
+                log.info("why %s was not indexed:\n%s", self.path, self.error.technical)
         else:
             (report.replaced if self.replacing else report.added).append(self.path)
             report.chunks += len(self.chunks)
             report.pages += self.pages
+            if self.note is not None:
+                report.notes.append(self.note)
 
 
 class Library:
     """SQLite (truth) + FAISS (vector cache) + FTS5 (keywords) for one data directory."""
 
     def __init__(self, data_dir: Path, embedder: Embedder,
-                 chunking: ChunkingConfig | None = None, key: bytes | None = None) -> None:
-        """`key` encrypts the database and the vector file; None stores them in the clear."""
+                 chunking: ChunkingConfig | None = None, key: bytes | None = None,
+                 reader: PageReader | None = None) -> None:
+        """`key` encrypts the database and the vector file; None stores them in the clear.
+
+        `reader` reads files into pages; by default an `IsolatedParser`.
+        """
         self.data_dir = data_dir
         self.embedder = embedder
         self.chunking = chunking or ChunkingConfig()
@@ -116,7 +144,7 @@ class Library:
         self.store = Store(data_dir / DATABASE_FILE, key)
         self.keywords = KeywordSearch(self.store)
         #: Files are parsed in a worker process: a hostile PDF cannot hang or crash the app.
-        self._parser = IsolatedParser()
+        self._parser: PageReader = reader if reader is not None else IsolatedParser()
         self._vectors: VectorIndex | None = None
         self._vectors_lock = threading.Lock()
 
@@ -176,11 +204,14 @@ class Library:
 
     def add(self, paths: Iterable[Path], progress: ProgressCallback | None = None,
             cancel: threading.Event | None = None,
-            passwords: dict[Path, str] | None = None) -> IngestReport:
+            passwords: dict[Path, str] | None = None,
+            password: str | None = None) -> IngestReport:
         """Index files and folders; unchanged files are skipped, changed ones replaced.
 
         Indexed files under a given folder that no longer exist are purged. A failing file is
-        reported and the batch goes on; a cancelled batch keeps the files it finished.
+        reported and the batch goes on, whatever failed and at whichever stage; a cancelled
+        batch keeps the files it finished. An encrypted PDF is opened with its own entry in
+        `passwords` (by path), else with the batch-wide `password`, else with no password.
 
         A pipeline of three threads: one reads, extracts and chunks the next files, one embeds
         (the chunks of consecutive small files in one batch), and the calling thread writes
@@ -189,16 +220,21 @@ class Library:
         """
         report = IngestReport()
         files: list[Path] = []
-        for path in paths:
-            path = path.expanduser().resolve()
-            if path.is_dir():
-                found = list(_walk(path))
-                files.extend(found)
-                report.removed.extend(self._purge_missing(path, set(found)))
-            elif path.exists() or path.is_symlink():
-                files.append(path)
-            else:
-                report.failed.append(DocumentError(path, FailureKind.UNREADABLE, "no such file"))
+        for given in paths:
+            try:
+                path = given.expanduser().resolve()
+                if path.is_dir():
+                    found = list(_walk(path))
+                    files.extend(found)
+                    report.removed.extend(self._purge_missing(path, set(found)))
+                elif path.exists() or path.is_symlink():
+                    files.append(path)
+                else:
+                    report.failed.append(DocumentError(path, FailureKind.UNREADABLE,
+                                                       "no such file"))
+            except (OSError, RuntimeError) as error:  # A symlink loop, a vanished folder.
+                report.failed.append(DocumentError(given, FailureKind.UNREADABLE, "",
+                                                   technical(error)))
         files = list(dict.fromkeys(files))
         index = self._vector_index()
         if files:
@@ -208,7 +244,7 @@ class Library:
         preparing = ThreadPoolExecutor(1, thread_name_prefix="enclave-ingest-prepare")
         embedding = ThreadPoolExecutor(1, thread_name_prefix="enclave-ingest-embed")
         prepared: deque[Future[_PreparedFile]] = deque()
-        batches: deque[tuple[list[_PreparedFile], Future[Vectors] | None]] = deque()
+        batches: deque[tuple[list[_PreparedFile], Future[list[Vectors | None]] | None]] = deque()
         queued = 0
         failure: Exception | None = None
 
@@ -223,8 +259,8 @@ class Library:
             while failure is None and (queued < len(files) or prepared):
                 while queued < len(files) and len(prepared) < PREPARE_AHEAD:
                     path = files[queued]
-                    prepared.append(preparing.submit(self._prepare_file, path,
-                                                     passwords.get(path)))
+                    tried = [p for p in (passwords.get(path), password) if p is not None]
+                    prepared.append(preparing.submit(self._prepare_file, path, tried))
                     queued += 1
                 try:
                     batch.append(prepared.popleft().result())
@@ -244,24 +280,20 @@ class Library:
                     batch = next_batch()
                     if not batch:
                         break
-                    texts = [chunk.text for item in batch for chunk in item.chunks]
-                    batches.append((batch, embedding.submit(self.embedder.encode, texts)
-                                    if texts else None))
+                    batches.append((batch, embedding.submit(self._embed, batch)
+                                    if any(item.chunks for item in batch) else None))
                 if not batches:
                     if failure is not None:
                         raise failure
                     report.cancelled = (cancel is not None and cancel.is_set()
                                         and (queued < len(files) or bool(prepared)))
                     break
-                batch, vectors = batches.popleft()
-                offset = 0
-                for item in batch:
+                batch, embedded = batches.popleft()
+                parts = embedded.result() if embedded is not None else [None] * len(batch)
+                for item, part in zip(batch, parts, strict=True):
                     if cancel is not None and cancel.is_set():
                         report.cancelled = True
                         break
-                    assert vectors is not None or not item.chunks
-                    part = vectors.result()[offset:offset + len(item.chunks)] if vectors else None
-                    offset += len(item.chunks)
                     self._write_file(item, part, index)
                     item.report(report)
                     finished += 1
@@ -275,41 +307,108 @@ class Library:
         self._save_vectors()
         return report
 
-    def _prepare_file(self, path: Path, password: str | None) -> _PreparedFile:
-        """Read, check for changes, extract and chunk: everything before embedding."""
+    def _prepare_file(self, path: Path, passwords: list[str]) -> _PreparedFile:
+        """Read, check for changes, extract, clean and chunk: everything before embedding.
+
+        Never raises: whatever goes wrong is this file's failure, with a reason.
+        """
+        item = _PreparedFile(path)
+        stage = "reading the file"
         try:
-            data = path.read_bytes()
-        except OSError as error:
-            return _PreparedFile(path, error=DocumentError(
-                path, FailureKind.UNREADABLE, error.strerror or str(error)))
-        digest = hashlib.sha256(data).hexdigest()
-        existing = self.store.document(path)
-        replacing = existing is not None and existing.status == "indexed"
-        if replacing and existing is not None and existing.sha256 == digest:
-            return _PreparedFile(path, unchanged=True)
-        try:
-            pages = self._parser.extract(path, password)
-            chunks = chunk_pages(pages, self.embedder.token_starts, self.chunking)
-            if not chunks:
+            try:
+                data = path.read_bytes()
+            except OSError as error:
+                item.error = DocumentError(path, FailureKind.UNREADABLE, error.strerror or "",
+                                           technical(error))
+                return item
+            item.digest, item.size = hashlib.sha256(data).hexdigest(), len(data)
+            existing = self.store.document(path)
+            item.replacing = existing is not None and existing.status == "indexed"
+            if item.replacing and existing is not None and existing.sha256 == item.digest:
+                item.unchanged = True
+                return item
+            stage = "extracting its text"
+            pages = self._parser.extract(path, passwords)
+            stage = "cleaning its text"
+            pages = [Page(page.number, sanitize(page.text)) for page in pages]
+            stage = "chunking and tokenizing it"
+            item.chunks = chunk_pages(pages, self.embedder.token_starts, self.chunking)
+            if not item.chunks:
                 raise DocumentError(path, FailureKind.EMPTY, "no text to index")
+            amount = little_text(pages)
+            if amount is not None:
+                item.note = DocumentNote(path, FailureKind.LITTLE_TEXT, amount)
         except DocumentError as error:
-            return _PreparedFile(path, error=error, digest=digest, size=len(data))
-        page_count = sum(1 for page in pages if page.number is not None) or None
-        return _PreparedFile(path, digest=digest, size=len(data), pages=len(pages),
-                             page_count=page_count, chunks=chunks, replacing=replacing)
+            item.error, item.chunks = error, []
+            return item
+        except Exception as error:
+            item.fail(stage, error)
+            return item
+        item.pages = len(pages)
+        item.page_count = sum(1 for page in pages if page.number is not None) or None
+        return item
+
+    def _embed(self, batch: list[_PreparedFile]) -> list[Vectors | None]:
+        """Each file's vectors, embedded together; if that fails, file by file.
+
+        Run in the embedding thread. A file whose chunks cannot be embedded fails alone
+        (its `error` is set here, before the storing thread reads it).
+        """
+        texts = [chunk.text for item in batch for chunk in item.chunks]
+        try:
+            vectors = self.embedder.encode(texts)
+            if len(vectors) != len(texts):
+                raise ValueError(f"{len(vectors)} vectors for {len(texts)} texts")
+        except Exception as error:
+            log.info("embedding %d files together failed (%s); embedding them one by one",
+                     len(batch), type(error).__name__)
+            return [self._embed_one(item) for item in batch]
+        parts: list[Vectors | None] = []
+        offset = 0
+        for item in batch:
+            parts.append(vectors[offset:offset + len(item.chunks)] if item.chunks else None)
+            offset += len(item.chunks)
+        return parts
+
+    def _embed_one(self, item: _PreparedFile) -> Vectors | None:
+        if not item.chunks:
+            return None
+        try:
+            vectors = self.embedder.encode([chunk.text for chunk in item.chunks])
+            if len(vectors) != len(item.chunks):
+                raise ValueError(f"{len(vectors)} vectors for {len(item.chunks)} chunks")
+        except Exception as error:
+            item.fail("embedding it", error)
+            return None
+        return vectors
 
     def _write_file(self, item: _PreparedFile, vectors: Vectors | None,
                     index: VectorIndex) -> None:
-        """Record a failure, or store a document's chunks and vectors in place of old ones."""
+        """Record a failure, or store a document's chunks and vectors in place of old ones.
+
+        An error while storing fails this file alone: the database transaction is rolled
+        back, and the vector cache is dropped (rebuilt from the database) if it may disagree.
+        """
+        if item.error is None and item.chunks and vectors is not None:
+            try:
+                with self._vectors_lock:
+                    removed, added = self.store.replace_document(
+                        item.path, item.digest, item.size, item.page_count, item.chunks,
+                        vectors)
+                    try:
+                        index.remove(removed)
+                        index.add(added, vectors)
+                    except Exception:
+                        self._vectors = None  # Rebuilt from SQLite on next use.
+                        raise
+            except Exception as error:
+                item.fail("storing it", error)
         if item.error is not None and item.digest:
-            self.store.record_failure(item.path, item.digest, item.size, item.error.reason)
-        if not item.chunks or vectors is None:
-            return
-        with self._vectors_lock:
-            removed, added = self.store.replace_document(
-                item.path, item.digest, item.size, item.page_count, item.chunks, vectors)
-            index.remove(removed)
-            index.add(added, vectors)
+            try:
+                self.store.record_failure(item.path, item.digest, item.size, item.error.reason)
+            except Exception as error:  # The reason is still reported, just not kept.
+                log.warning("could not record the failure of %s: %s", item.path,
+                            technical(error))
 
     def add_texts(self, texts: Mapping[str, str], progress: ProgressCallback | None = None,
                   cancel: threading.Event | None = None, batch_chunks: int = 256) -> IngestReport:
@@ -353,7 +452,8 @@ class Library:
             if indexed and existing is not None and existing.sha256 == digest:
                 report.unchanged.append(path)
                 continue
-            chunks = chunk_pages([Page(None, text)], self.embedder.token_starts, self.chunking)
+            chunks = chunk_pages([Page(None, sanitize(text))], self.embedder.token_starts,
+                                 self.chunking)
             if not chunks:
                 report.failed.append(DocumentError(path, FailureKind.EMPTY, "no text to index"))
                 self.store.record_failure(path, digest, len(data), "no text to index")

@@ -87,3 +87,27 @@ def test_errors_name_the_file_and_exit_non_zero(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert f"{model}: not a GGUF model file" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_ingest_reports_every_file_uses_the_password_for_a_folder_and_exits_non_zero(
+        tmp_path: Path) -> None:
+    from tests.pdf_corpus import BATCH_PASSWORD, lone_surrogate, truncated, user_password
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a_note.md").write_text("Tides follow the moon around the earth.\n")
+    (folder / "b_surrogate.pdf").write_bytes(lone_surrogate())
+    (folder / "c_truncated.pdf").write_bytes(truncated())
+    (folder / "d_protected.pdf").write_bytes(user_password())
+    result = enclave("ingest", folder, "--password", BATCH_PASSWORD, "--json",
+                     "--data-dir", tmp_path / "data", check=False)
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    assert sorted(Path(p).name for p in report["added"]) == [
+        "a_note.md", "b_surrogate.pdf", "d_protected.pdf"]
+    [failed] = report["failed"]
+    assert Path(failed["file"]).name == "c_truncated.pdf" and failed["reason"] == "damaged"
+    assert failed["advice"] and "Traceback" not in result.stderr
+    plain = enclave("ingest", folder / "c_truncated.pdf", "--data-dir", tmp_path / "data",
+                    check=False)
+    assert plain.returncode == 1 and "c_truncated.pdf: damaged" in plain.stdout

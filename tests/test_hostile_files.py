@@ -26,7 +26,7 @@ EXPECTED: dict[str, set[str]] = {
     "encrypted_user_password": {"pages", FailureKind.NO_TEXT},
     "encrypted_pypdf_cannot_open": {FailureKind.NEEDS_PASSWORD, FailureKind.CANNOT_DECRYPT},
     "corrupt": {FailureKind.DAMAGED},
-    "corrupt_needs_optional_dep": {FailureKind.DAMAGED},
+    "corrupt_needs_optional_dep": {"pages"},  # Brotli streams: pypdf[brotli] reads them.
     "truncated_derived": {FailureKind.DAMAGED},
     "not_pdf_derived": {FailureKind.EMPTY, FailureKind.NOT_A_PDF},
 }
@@ -51,7 +51,8 @@ def test_every_curated_pdf_is_indexed_or_refused_with_its_reason(parser: Isolate
         try:
             pages = parser.extract(path, row["password_used"] or None)
             outcome: str = "pages"
-            assert len(pages) == int(row["pages"]), row["path"]
+            # The table gives no count for files pypdf could not open when it was made.
+            assert not row["pages"] or len(pages) == int(row["pages"]), row["path"]
             assert any(page.text.strip() for page in pages)
         except DocumentError as error:
             outcome = error.kind
@@ -80,6 +81,8 @@ def test_a_runaway_parse_is_stopped_and_the_next_file_still_parses() -> None:
         with pytest.raises(DocumentError) as stopped:
             slow.extract(PDFS / "pdfjs" / "freeculture.pdf")
         assert stopped.value.kind is FailureKind.TIMEOUT
+        # The new worker's start-up must not count against the runaway's tight limit.
+        slow.limits = ParseLimits(seconds=60)
         pages = slow.extract(PDFS / "docling_tests" / "sources" / "2305.03393v1-pg9.pdf")
         assert len(pages) == 1
     finally:
