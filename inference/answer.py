@@ -30,6 +30,7 @@ class AnswerSettings:
     min_similarity: float = 0.25
     search_mode: SearchMode = SearchMode.HYBRID
     generation: GenerationSettings = field(default_factory=GenerationSettings)
+    rewrite_follow_ups: bool = True
 
 
 @dataclass(frozen=True)
