@@ -28,21 +28,24 @@ from inference.evaluation.asking import AnswerScore, ask, mean, runtime, score, 
 from inference.evaluation.docqa import DocQuestion, load_questions, spread
 from inference.workspace import Workspace
 
-#: Words that may stand right before or after the subject for a pronoun to read well.
-_FUNCTION_WORDS = frozenset("""
-    about across after against along among and are around as at be became become been
-    before began begin being between but by can could did do does during for from had has
-    have how in inside into is made make may might must near of on or outside over should
-    since than that through throughout to toward towards under was were what when where
-    whether which while who whom whose why will with within without would
-""".split())
-#: What may follow the subject directly: "Sky+ HD" is another name, not the subject.
-_SEPARATORS = frozenset(["", " ", "?", ".", ",", ";", ":", "!", '"'])
-_PREPOSITIONS = frozenset("""
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_PREPOSITIONS = _words("""
     about across after against along among around at before between by during for from in
     inside into near of on outside over through throughout to toward towards under with
     within without
-""".split())
+""")
+#: Words that may stand right before or after the subject for a pronoun to read well.
+_FUNCTION_WORDS = _PREPOSITIONS | _words("""
+    and are as be became become been began begin being but can could did do does had has
+    have how is made make may might must or should since than that was were what when where
+    whether which while who whom whose why will would
+""")
+#: What may follow the subject directly: "Sky+ HD" is another name, not the subject.
+_SEPARATORS = frozenset(["", " ", "?", ".", ",", ";", ":", "!", '"'])
 
 
 def subject_of(document: str) -> str:
