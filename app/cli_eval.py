@@ -194,10 +194,13 @@ def _write_records(path: Path | None, records: list[dict[str, Any]]) -> None:
 
 
 def _table(rows: list[tuple[str, Any, str]]) -> None:
-    """Label, value, note; a missing value prints as "-"."""
+    """Label, value, note: a rate with 4 decimals, a time or speed with 1, missing as "-"."""
     for label, value, note in rows:
-        shown = "-" if value is None else f"{value:.4f}" if isinstance(value, float) else value
-        print(f"  {label:<26}{shown!s:>10}  {note}".rstrip())
+        if isinstance(value, float):
+            shown = f"{value:.1f}" if abs(value) >= 10 else f"{value:.4f}"
+        else:
+            shown = "-" if value is None else str(value)
+        print(f"  {label:<26}{shown:>10}  {note}".rstrip())
 
 
 def cmd_eval_docqa(args: argparse.Namespace) -> int:
@@ -265,7 +268,8 @@ def cmd_eval_followups(args: argparse.Namespace) -> int:
         print(json.dumps(result.to_json(details=True), indent=2))
         return 0
     k, q, t = result.k, result.quality, result.runtime
-    print(f"{args.dataset}: {result.pairs} follow-up pairs over {result.documents} documents, "
+    print(f"{args.dataset}: {result.pairs} pair(s) of a question and its follow-up over "
+          f"{result.documents} documents, "
           f"rewrite {'on' if result.rewrite_follow_ups else 'off'}")
     _table([
         (f"hit@{k}, in conversation", result.hit_at_k, "gold article among the sources"),
