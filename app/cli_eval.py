@@ -200,7 +200,7 @@ def _table(rows: list[tuple[str, Any, str]]) -> None:
             shown = f"{value:.1f}" if abs(value) >= 10 else f"{value:.4f}"
         else:
             shown = "-" if value is None else str(value)
-        print(f"  {label:<26}{shown:>10}  {note}".rstrip())
+        print(f"  {label:<34}{shown:>10}  {note}".rstrip())
 
 
 def cmd_eval_docqa(args: argparse.Namespace) -> int:
@@ -272,9 +272,12 @@ def cmd_eval_followups(args: argparse.Namespace) -> int:
           f"{result.documents} documents, "
           f"rewrite {'on' if result.rewrite_follow_ups else 'off'}")
     _table([
-        (f"hit@{k}, in conversation", result.hit_at_k, "gold article among the sources"),
-        (f"hit@{k}, original question", result.standalone_hit_at_k, "retrieval alone"),
-        (f"hit@{k}, follow-up alone", result.alone_hit_at_k, "retrieval alone, no history"),
+        *[(f"{level} hit@{k}, {where}", result.hits.get(f"{key}_{level}_hit"), note)
+          for key, where, note in (
+              ("conversation", "in conversation", "gold among the sources"),
+              ("original", "original", "original question, retrieval alone"),
+              ("alone", "follow-up alone", "retrieval alone, no history"))
+          for level in ("article", "paragraph")],
         ("exact match", q["exact_match"], "second answer's lead"),
         ("token F1", q["f1"], "second answer's lead"),
         ("contains gold answer", q["contains"], "second answer"),

@@ -127,6 +127,6 @@ def test_followups_eval_asks_the_pair_in_one_conversation(
     assert run(["eval", "followups", "--dataset", str(xquad_slice), "--limit", "1"]) == 0
     printed = capsys.readouterr().out
     assert "1 pair(s) of a question and its follow-up over 3 documents, rewrite on" in printed
-    for label in ("hit@4, in conversation", "hit@4, original question", "token F1",
+    for label in ("article hit@4, in conversation", "paragraph hit@4, original", "token F1",
                   "markers all valid", "tokens/s"):
         assert label in printed

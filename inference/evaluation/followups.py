@@ -25,7 +25,7 @@ from documents.library import IngestProgress
 from documents.retrieval import Passage
 from inference.answer import Assistant
 from inference.evaluation.asking import AnswerScore, ask, mean, runtime, score, summarise
-from inference.evaluation.docqa import DocQuestion, load_questions, spread
+from inference.evaluation.docqa import DocQuestion, contains_paragraph, load_questions, spread
 from inference.workspace import Workspace
 
 
@@ -146,13 +146,13 @@ class FollowUpOutcome:
     first_answer: str
     answer: str
     raw: str
-    hit: bool
-    standalone_hit: bool
-    alone_hit: bool
+    #: "article" and "paragraph" hits for "conversation", "original" and "alone".
+    hits: dict[str, bool]
     score: AnswerScore
 
     def to_json(self) -> dict[str, Any]:
-        data = {k: v for k, v in vars(self).items() if k != "score"}
+        data = {k: v for k, v in vars(self).items() if k not in ("score", "hits")}
+        data.update(self.hits)
         data.update(vars(self.score))
         return data
 
@@ -163,9 +163,8 @@ class FollowUpResult:
     documents: int
     k: int
     rewrite_follow_ups: bool
-    hit_at_k: float | None
-    standalone_hit_at_k: float | None
-    alone_hit_at_k: float | None
+    #: The share of pairs with each hit of `FollowUpOutcome.hits`.
+    hits: dict[str, float | None]
     quality: dict[str, float | int | None]
     runtime: dict[str, float | None]
     answer_s: float
@@ -179,9 +178,7 @@ class FollowUpResult:
         data: dict[str, Any] = {
             "pairs": self.pairs, "documents": self.documents,
             "rewrite_follow_ups": self.rewrite_follow_ups,
-            f"hit@{self.k}": r(self.hit_at_k),
-            f"standalone_hit@{self.k}": r(self.standalone_hit_at_k),
-            f"alone_hit@{self.k}": r(self.alone_hit_at_k),
+            **{f"{name}@{self.k}": r(value) for name, value in self.hits.items()},
             **{k: r(v) for k, v in self.quality.items()},
             **{k: r(v) for k, v in self.runtime.items()},
             "answer_s": round(self.answer_s, 2), "ingest_s": round(self.ingest_s, 2),
@@ -199,10 +196,10 @@ def evaluate_follow_ups(workspace: Workspace, dataset: Path, limit: int | None =
                         ) -> FollowUpResult:
     """Ingest every article, then ask each pair in one conversation and score the second.
 
-    `hit`: the gold article is among the sources the assistant gave the model for the
-    dependent question. For reference, retrieval alone (no model) on the original question
-    (`standalone_hit`, the ceiling) and on the dependent one without the conversation
-    (`alone_hit`, the floor), both with the same number of passages.
+    Hits: the gold article (and, stricter, the gold paragraph) is among the sources the
+    assistant gave the model for the dependent question in the conversation. For
+    reference, retrieval alone (no model) on the original question (the ceiling) and on the
+    dependent one without the conversation (the floor), with the same number of passages.
     """
     pairs = spread(build_follow_ups(load_questions(dataset)), limit)
     library = workspace.library
@@ -226,16 +223,17 @@ def evaluate_follow_ups(workspace: Workspace, dataset: Path, limit: int | None =
         outcome = FollowUpOutcome(
             gold.id, gold.doc, pair.first.question, gold.question, pair.dependent,
             list(gold.answers), first.answer.text, second.answer.text, second.raw,
-            hit=any(p.document_name == gold.doc for p in second.sources),
-            standalone_hit=_found(library.search(gold.question, k, settings.search_mode),
-                                  gold.doc, settings.min_similarity),
-            alone_hit=_found(library.search(pair.dependent, k, settings.search_mode),
-                             gold.doc, settings.min_similarity),
+            hits={**_hits("conversation", second.sources, gold, 0.0),
+                  **_hits("original", library.search(gold.question, k, settings.search_mode),
+                          gold, settings.min_similarity),
+                  **_hits("alone", library.search(pair.dependent, k, settings.search_mode),
+                          gold, settings.min_similarity)},
             score=score(second, gold.answers, gold.doc, given,
                         settings.generation.max_tokens, written))
         outcomes.append(outcome)
         if progress is not None:
-            progress(f"[{done}/{len(pairs)}] {'hit' if outcome.hit else 'MISS'}, F1 "
+            found = outcome.hits["conversation_paragraph_hit"]
+            progress(f"[{done}/{len(pairs)}] paragraph {'hit' if found else 'MISS'}, F1 "
                      f"{outcome.score.f1:.2f}: {pair.dependent}")
     answer_s = time.perf_counter() - started
     scores = [o.score for o in outcomes]
@@ -243,9 +241,8 @@ def evaluate_follow_ups(workspace: Workspace, dataset: Path, limit: int | None =
         pairs=len(outcomes),
         documents=sum(1 for d in library.documents() if d.status == "indexed"),
         k=k, rewrite_follow_ups=rewrite,
-        hit_at_k=mean([float(o.hit) for o in outcomes]),
-        standalone_hit_at_k=mean([float(o.standalone_hit) for o in outcomes]),
-        alone_hit_at_k=mean([float(o.alone_hit) for o in outcomes]),
+        hits={name: mean([float(o.hits[name]) for o in outcomes])
+              for name in (outcomes[0].hits if outcomes else {})},
         quality=summarise(scores), runtime=runtime(scores),
         answer_s=answer_s, ingest_s=ingest_s,
         config={"dataset": str(dataset), "search_mode": settings.search_mode.value,
@@ -256,6 +253,11 @@ def evaluate_follow_ups(workspace: Workspace, dataset: Path, limit: int | None =
     )
 
 
-def _found(passages: Sequence[Passage], doc: str, min_similarity: float) -> bool:
-    """The gold article is among passages the assistant would keep (similarity cut)."""
-    return any(p.document_name == doc and p.similarity >= min_similarity for p in passages)
+def _hits(name: str, passages: Sequence[Passage], gold: DocQuestion,
+          min_similarity: float) -> dict[str, bool]:
+    """Whether the gold article and paragraph are among the passages the assistant would
+    keep (its similarity cut; the conversation's sources are already cut)."""
+    kept = [p for p in passages if p.similarity >= min_similarity]
+    return {f"{name}_article_hit": any(p.document_name == gold.doc for p in kept),
+            f"{name}_paragraph_hit": any(contains_paragraph(p.text, gold.context)
+                                         for p in kept)}
