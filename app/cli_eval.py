@@ -2,6 +2,7 @@
 
     python main.py eval retrieval --dataset ../shared/data/scifact [--mode hybrid] [--json]
     python main.py eval docqa --dataset ../shared/data/docqa-xquad [--limit 200] [--json]
+    python main.py eval followups --dataset ../shared/data/docqa-xquad [--no-rewrite] [--json]
 
 Both ingest into a throw-away data directory (or `--index-dir`, kept and reused) with the
 app's default settings, changed only by the flags given.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -22,7 +24,8 @@ from documents.embedder import Embedder
 from documents.library import IngestProgress
 from documents.retrieval import SearchMode
 from inference.evaluation.beir import corpus_digest, evaluate_retrieval, load_beir
-from inference.evaluation.docqa import HIT_K, evaluate_docqa
+from inference.evaluation.docqa import HIT_K, UNANSWERABLE_SHARE, evaluate_docqa, plan_docqa
+from inference.evaluation.followups import evaluate_follow_ups
 from inference.settings import Settings
 from inference.workspace import Workspace
 
@@ -53,17 +56,38 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
                            help="evaluate only the first N judged queries")
     retrieval.set_defaults(handler=cmd_eval_retrieval)
 
+    answers = argparse.ArgumentParser(add_help=False)
+    answers.add_argument("--output", type=Path, default=None,
+                         help="write one JSON record per question (question, gold, answer, "
+                              "lead, metrics, citations, timing) to this file")
+
     docqa = kinds.add_parser(
-        "docqa", parents=[common, shared],
-        help=f"passage hit@{HIT_K}, citation accuracy and answer EM/F1 on questions over "
-             "documents")
-    docqa.add_argument("--limit", type=int, default=None,
-                       help="use N questions spread evenly over the file")
+        "docqa", parents=[common, shared, answers],
+        help=f"passage hit@{HIT_K}, answer EM/F1/contains, citations and declines on "
+             "questions over documents")
+    docqa.add_argument("--limit", type=int, default=200,
+                       help="use N questions, each group spread evenly over the file "
+                            "(default: 200; 0 for all)")
+    docqa.add_argument("--unanswerable-share", type=float, default=UNANSWERABLE_SHARE,
+                       help="share of articles left out of the library, and of questions "
+                            "asked about them (default: 1/6; 0 for none)")
+    docqa.add_argument("--seed", type=int, default=0,
+                       help="chooses the articles left out (default: 0)")
     docqa.add_argument("--mode", choices=[m.value for m in SearchMode], default=None,
                        help="search mode (default: the app's)")
     docqa.add_argument("--retrieval-only", action="store_true",
                        help="skip the answers (no chat model): passage hit only")
     docqa.set_defaults(handler=cmd_eval_docqa)
+
+    followups = kinds.add_parser(
+        "followups", parents=[common, shared, answers],
+        help="follow-up questions in one conversation: does retrieval for the dependent "
+             "question find the article, and is its answer right?")
+    followups.add_argument("--limit", type=int, default=None,
+                           help="use N pairs spread evenly (default: all)")
+    followups.add_argument("--no-rewrite", action="store_true",
+                           help="do not rewrite a follow-up into a standalone query")
+    followups.set_defaults(handler=cmd_eval_followups)
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -77,7 +101,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         changes["chunk_tokens"] = args.chunk_tokens
     if args.chunk_overlap is not None:
         changes["chunk_overlap_tokens"] = args.chunk_overlap
-    if getattr(args, "mode", None) and args.eval_kind == "docqa":
+    if getattr(args, "mode", None) and args.eval_kind != "retrieval":
         changes["search_mode"] = args.mode
     settings = Settings().with_changes(**changes)
     settings.chunking  # noqa: B018  (validates the sizes before anything is ingested)
@@ -151,32 +175,118 @@ def cmd_eval_retrieval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command_line() -> str:
+    """The command as typed, recorded with each result."""
+    return shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]])
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _write_records(path: Path | None, records: list[dict[str, Any]]) -> None:
+    if path is None:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as stream:
+        for record in records:
+            stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def _table(rows: list[tuple[str, Any, str]]) -> None:
+    """Label, value, note: a rate with 4 decimals, a time or speed with 1, missing as "-"."""
+    for label, value, note in rows:
+        if isinstance(value, float):
+            shown = f"{value:.1f}" if abs(value) >= 10 else f"{value:.4f}"
+        else:
+            shown = "-" if value is None else str(value)
+        print(f"  {label:<34}{shown:>10}  {note}".rstrip())
+
+
 def cmd_eval_docqa(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    if args.limit is not None and args.limit < 1:
-        raise ValueError("--limit must be at least 1")
+    if args.limit < 0:
+        raise ValueError("--limit must be 0 (all) or more")
+    plan = plan_docqa(args.dataset, args.limit or None, args.unanswerable_share, args.seed)
     with _work_dir(args) as work:
         embedder = Workspace(work, settings).embedder_path()
-        workspace = _eval_workspace(work / _index_name(args.dataset, settings, embedder),
-                                    settings)
-        printer = None if args.json else (lambda line: print(line, file=sys.stderr))
+        name = f"{_index_name(args.dataset, settings, embedder)}-{plan.library_key}"
+        workspace = _eval_workspace(work / name, settings)
         try:
-            result = evaluate_docqa(workspace, args.dataset, args.limit,
-                                    answers=not args.retrieval_only, progress=printer,
-                                    ingest_progress=_ingest_progress())
+            result = evaluate_docqa(workspace, plan, answers=not args.retrieval_only,
+                                    progress=_stderr, ingest_progress=_ingest_progress())
         finally:
             workspace.close()
+    result.config["command"] = _command_line()
+    _write_records(args.output, [outcome.to_json() for outcome in result.outcomes])
     if args.json:
         print(json.dumps(result.to_json(details=True), indent=2))
         return 0
-    print(f"{args.dataset}: {result.questions} questions over {result.documents} documents "
-          f"({result.chunks} chunks)")
-    print(f"  passage hit@{HIT_K}     {result.hit_at_k:.4f}")
+    print(f"{args.dataset}: {result.questions} questions ({result.answerable} answerable, "
+          f"{result.unanswerable} on {len(result.held_out)} articles left out) over "
+          f"{result.documents} documents ({result.chunks} chunks)")
+    rows: list[tuple[str, Any, str]] = [
+        (f"passage hit@{HIT_K}", result.hit_at_k, "answerable questions")]
     if result.answered:
-        print(f"  citation accuracy {result.citation_accuracy:.4f}  (first citation names "
-              f"the gold document; {result.answered} answers)\n"
-              f"  answers citing    {result.cited_rate:.4f}\n"
-              f"  exact match       {result.exact_match:.4f}\n  F1                {result.f1:.4f}"
-              f"\n  answering         {result.answer_s / result.answered:.1f} s per question")
+        q, t = result.quality, result.runtime
+        rows += [
+            ("exact match", q["exact_match"], "on the lead (first sentence)"),
+            ("token F1", q["f1"], "on the lead; goal >= 0.6"),
+            ("contains gold answer", q["contains"], "in the whole answer"),
+            ("citation accuracy", q["citation_accuracy"],
+             "first cited (else first listed) source is the gold article; goal >= 0.9"),
+            ("answers citing", q["cited_rate"], "write at least one [n]"),
+            ("markers all valid", q["markers_valid"],
+             f"of the {q['answers_with_markers']} answers with markers"),
+            ("declined, unanswerable", result.declined_unanswerable, "goal >= 0.8"),
+            ("declined, answerable", q["declined"], "goal <= 0.1"),
+            ("truncated", t["truncated"], "hit the token limit"),
+            ("first token (ms)", t["ttft_ms"], "mean"),
+            ("tokens/s", t["tokens_per_s"], "mean decode speed"),
+            ("seconds per question", result.answer_s / result.answered, ""),
+        ]
+    _table(rows)
+    print("configuration: " + json.dumps(result.config, indent=2))
+    return 0
+
+
+def cmd_eval_followups(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    with _work_dir(args) as work:
+        embedder = Workspace(work, settings).embedder_path()
+        name = f"{_index_name(args.dataset, settings, embedder)}-all"
+        workspace = _eval_workspace(work / name, settings)
+        try:
+            result = evaluate_follow_ups(workspace, args.dataset, args.limit,
+                                         rewrite=not args.no_rewrite, progress=_stderr,
+                                         ingest_progress=_ingest_progress())
+        finally:
+            workspace.close()
+    result.config["command"] = _command_line()
+    _write_records(args.output, [outcome.to_json() for outcome in result.outcomes])
+    if args.json:
+        print(json.dumps(result.to_json(details=True), indent=2))
+        return 0
+    k, q, t = result.k, result.quality, result.runtime
+    print(f"{args.dataset}: {result.pairs} pair(s) of a question and its follow-up over "
+          f"{result.documents} documents, "
+          f"rewrite {'on' if result.rewrite_follow_ups else 'off'}")
+    _table([
+        *[(f"{level} hit@{k}, {where}", result.hits.get(f"{key}_{level}_hit"), note)
+          for key, where, note in (
+              ("conversation", "in conversation", "gold among the sources"),
+              ("original", "original", "original question, retrieval alone"),
+              ("alone", "follow-up alone", "retrieval alone, no history"))
+          for level in ("article", "paragraph")],
+        ("exact match", q["exact_match"], "second answer's lead"),
+        ("token F1", q["f1"], "second answer's lead"),
+        ("contains gold answer", q["contains"], "second answer"),
+        ("citation accuracy", q["citation_accuracy"], "second answer"),
+        ("markers all valid", q["markers_valid"], "sources of both turns count"),
+        ("declined", q["declined"], "second answer"),
+        ("truncated", t["truncated"], "second answer"),
+        ("first token (ms)", t["ttft_ms"], "second answer, mean"),
+        ("tokens/s", t["tokens_per_s"], "second answer, mean"),
+    ])
     print("configuration: " + json.dumps(result.config, indent=2))
     return 0

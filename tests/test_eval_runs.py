@@ -73,9 +73,10 @@ def test_retrieval_eval_refuses_a_folder_that_is_not_a_dataset(
     assert "corpus.jsonl: missing" in capsys.readouterr().err
 
 
-def test_docqa_eval_with_answers_on_three_articles(tmp_path: Path,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
-    dataset = tmp_path / "docqa"
+@pytest.fixture(scope="module")
+def xquad_slice(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three docqa articles and their questions."""
+    dataset = tmp_path_factory.mktemp("docqa")
     (dataset / "documents").mkdir(parents=True)
     names = ("Super_Bowl_50.md", "Oxygen.md", "Warsaw.md")
     for name in names:
@@ -83,16 +84,49 @@ def test_docqa_eval_with_answers_on_three_articles(tmp_path: Path,
     questions = [line for line in (XQUAD / "questions.jsonl").read_text().splitlines()
                  if json.loads(line)["doc"] in names]
     (dataset / "questions.jsonl").write_text("\n".join(questions) + "\n")
+    return dataset
 
-    assert run(["eval", "docqa", "--dataset", str(dataset), "--limit", "4", "--json"]) == 0
-    result = json.loads(capsys.readouterr().out)
-    assert result["questions"] == 4 and result["documents"] == 3 and result["answered"] == 4
+
+@pytest.mark.slow
+def test_docqa_eval_with_answers_on_three_articles(xquad_slice: Path, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    records = tmp_path / "records.jsonl"
+    assert run(["eval", "docqa", "--dataset", str(xquad_slice), "--limit", "3", "--json",
+                "--output", str(records)]) == 0
+    captured = capsys.readouterr()
+    result = json.loads(captured.out)
+    assert "[3/3]" in captured.err, "progress goes to stderr"
+    assert result["questions"] == 3 and result["answered"] == 3
+    assert result["answerable"] == 2 and result["unanswerable"] == 1
+    assert len(result["held_out"]) == 1 and result["documents"] == 2, "one article left out"
     assert result["passage_hit@5"] >= 0.5
-    assert 0.0 <= result["citation_accuracy"] <= 1.0 and 0.0 <= result["f1"] <= 1.0
-    assert len({o["doc"] for o in result["outcomes"]}) > 1, "the sample spans the articles"
-    assert all(o["answer"] is not None for o in result["outcomes"])
-    assert result["config"]["model"].endswith(".gguf")
+    for metric in ("exact_match", "f1", "contains", "citation_accuracy", "cited_rate",
+                   "declined_answerable", "declined_unanswerable", "truncated"):
+        assert 0.0 <= result[metric] <= 1.0, metric
+    assert result["markers_valid"] is None or 0.0 <= result["markers_valid"] <= 1.0
+    assert result["tokens_per_s"] > 0 and result["ttft_ms"] > 0
+    assert result["config"]["model"].endswith(".gguf") and "command" in result["config"]
+    outcomes = result["outcomes"]
+    assert len({o["doc"] for o in outcomes if o["answerable"]}) > 1, "the sample spans them"
+    unanswerable = [o for o in outcomes if not o["answerable"]]
+    assert [o["doc"] for o in unanswerable] == result["held_out"] and unanswerable[0]["hit"] is None
+    assert all(o["answer"] is not None and o["lead"] is not None for o in outcomes)
+    lines = records.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["id"] for line in lines] == [o["id"] for o in outcomes]
 
-    assert run(["eval", "docqa", "--dataset", str(dataset), "--retrieval-only"]) == 0
+    assert run(["eval", "docqa", "--dataset", str(xquad_slice), "--retrieval-only",
+                "--unanswerable-share", "0", "--limit", "0"]) == 0
     printed = capsys.readouterr().out
     assert "passage hit@5" in printed and "citation accuracy" not in printed
+    assert "0 on 0 articles left out" in printed
+
+
+@pytest.mark.slow
+def test_followups_eval_asks_the_pair_in_one_conversation(
+        xquad_slice: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["eval", "followups", "--dataset", str(xquad_slice), "--limit", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert "1 pair(s) of a question and its follow-up over 3 documents, rewrite on" in printed
+    for label in ("article hit@4, in conversation", "paragraph hit@4, original", "token F1",
+                  "markers all valid", "tokens/s"):
+        assert label in printed

@@ -36,3 +36,10 @@ def _f1(prediction: str, gold: str) -> float:
         return 0.0
     precision, recall = common / len(predicted), common / len(expected)
     return 2 * precision * recall / (precision + recall)
+
+
+def contains_answer(text: str, gold: Sequence[str]) -> float:
+    """1.0 when any normalised gold answer occurs in the normalised text as whole words."""
+    padded = f" {normalize_answer(text)} "
+    return max((float(f" {normalize_answer(g)} " in padded) for g in gold
+                if normalize_answer(g)), default=0.0)
