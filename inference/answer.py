@@ -14,20 +14,11 @@ from dataclasses import asdict, dataclass, field
 
 from documents.library import Library
 from documents.retrieval import Passage, SearchMode
+from inference.answer_text import MARKER, remove_unknown_markers, says_not_covered
 from inference.engine import ChatModel, FinishReason, GenerationSettings
 from inference.follow_up import standalone_question
 from inference.prompt import ANSWER_REMINDER, SYSTEM_PROMPT, Source, Turn, build_prompt
 from inference.repetition import loop_start
-
-_MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
-#: A marker group and the spaces before it, for removing numbers that name no source.
-_MARKER_WITH_SPACE = re.compile(r"[ \t]*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
-#: How the model says the sources do not answer (the system prompt asks for these words).
-_DECLINE = re.compile(
-    r"\b(?:do(?:es)?\s*n[o']t\s+(?:cover|contain|mention|say|include|provide|specify)"
-    r"|(?:is|are)\s+not\s+(?:covered|mentioned|provided|specified|stated)"
-    r"|no\s+information\s+(?:about|on)|cannot\s+(?:find|answer)|can't\s+(?:find|answer))",
-    re.IGNORECASE)
 
 NOT_COVERED = ("The documents in your library do not seem to cover this question, so I "
                "won't guess. Try rephrasing it, or add the document that answers it.")
@@ -157,34 +148,12 @@ def cited_numbers(text: str, available: Collection[int]) -> list[int]:
     """
     text = text.replace(ANSWER_REMINDER, "").replace(SYSTEM_PROMPT, "")
     numbers: list[int] = []
-    for match in _MARKER.finditer(text):
+    for match in MARKER.finditer(text):
         for part in re.split(r"[,;]", match.group(1)):
             number = int(part)
             if number in available and number not in numbers:
                 numbers.append(number)
     return numbers
-
-
-def remove_unknown_markers(text: str, available: Collection[int]) -> str:
-    """`text` without the marker numbers that name no source given to the model.
-
-    "[1, 7]" keeps "[1]" when only 1 was given; a marker left empty goes with its space.
-    """
-    def keep(match: re.Match[str]) -> str:
-        numbers = [part.strip() for part in re.split(r"[,;]", match.group(1))]
-        known = [n for n in numbers if int(n) in available]
-        if not known:
-            return ""
-        prefix = match.group(0)[:match.start(1) - match.start(0) - 1]
-        return f"{prefix}[{', '.join(known)}]"
-
-    return _MARKER_WITH_SPACE.sub(keep, text)
-
-
-def declines(text: str) -> bool:
-    """The answer says the sources do not answer the question (in its first sentence)."""
-    lead = re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]
-    return bool(_DECLINE.search(lead))
 
 
 def map_citations(text: str, sources: Sequence[Source]) -> list[Citation]:
@@ -273,5 +242,5 @@ class Assistant:
         )
         yield AnswerFinished(Answer(question, text, built.sent,
                                     map_citations(text, built.sources), timings, model_info,
-                                    covered=not declines(text), finish_reason=finish,
+                                    covered=not says_not_covered(text), finish_reason=finish,
                                     model_text=model_text, search_query=query))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from documents.retrieval import Passage
-from inference.answer import declines, remove_unknown_markers
+from inference.answer_text import remove_unknown_markers, says_not_covered
 from inference.catalog import CHAT_MODELS, WheelModel
 from inference.engine import ChatMessage, ChatModel, FinishReason, GenerationSettings
 from inference.follow_up import usable_rewrite
@@ -37,7 +37,7 @@ def test_markers_naming_no_given_source_are_removed(text: str, expected: str) ->
     ("16,000 species. The documents do not cover their names.", False),
 ])
 def test_a_decline_is_recognised_in_the_answers_lead(text: str, declined: bool) -> None:
-    assert declines(text) is declined
+    assert says_not_covered(text) is declined
 
 
 def test_a_short_unit_repeated_back_to_back_is_a_loop() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from inference.answer import NOT_COVERED
-from inference.evaluation.answer_quality import (
+from inference.answer_text import (
     lead,
     marker_numbers,
     markers_valid,

@@ -12,18 +12,14 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 from documents.retrieval import Passage
-from inference.answer import Answer, AnswerFinished, Assistant, SourcesFound, TokenGenerated
-from inference.evaluation.answer_quality import (
+from inference.answer import Answer, AnswerFinished, Assistant, SourcesFound
+from inference.answer_text import (
     lead,
     marker_numbers,
     markers_valid,
-    says_not_covered,
 )
 from inference.evaluation.squad import contains_answer, exact_match, f1_score
 from inference.prompt import Turn
-
-#: An answer this close to the token limit (re-tokenized) is counted as cut by it.
-TRUNCATION_MARGIN = 2
 
 
 @dataclass(frozen=True)
@@ -36,20 +32,17 @@ class Asked:
 
 
 def ask(assistant: Assistant, question: str, history: Sequence[Turn] = ()) -> Asked:
-    """Run `Assistant.answer` to the end, keeping its sources and streamed tokens."""
+    """Run `Assistant.answer` to the end, keeping its sources and what the model wrote."""
     sources: list[Passage] = []
-    pieces: list[str] = []
     finished: Answer | None = None
     for event in assistant.answer(question, history):
         if isinstance(event, SourcesFound):
             sources = list(event.passages)
-        elif isinstance(event, TokenGenerated):
-            pieces.append(event.text)
         elif isinstance(event, AnswerFinished):
             finished = event.answer
     if finished is None:
         raise RuntimeError(f"the assistant gave no answer to {question!r}")
-    return Asked(finished, "".join(pieces).strip(), sources)
+    return Asked(finished, finished.model_text, sources)
 
 
 @dataclass
@@ -73,16 +66,13 @@ class AnswerScore:
     sources: list[list[object]] = field(default_factory=list)
 
 
-def score(asked: Asked, gold: Sequence[str], doc: str, given: Collection[int],
-          max_tokens: int, tokens_written: int) -> AnswerScore:
+def score(asked: Asked, gold: Sequence[str], doc: str, given: Collection[int]) -> AnswerScore:
     """Score an answer against its gold spans and gold document.
 
-    `given`: the numbers of every source the model was shown in the conversation;
-    `tokens_written`: the raw text's length in the model's tokens (for truncation).
+    `given`: the numbers of every source the model was shown in the conversation.
     """
     answer = asked.answer
     first = answer.citations[0].passage.document_name if answer.citations else None
-    generated = answer.timings.tokens > 0
     return AnswerScore(
         lead=lead(answer.text),
         exact_match=exact_match(lead(answer.text), gold),
@@ -92,8 +82,8 @@ def score(asked: Asked, gold: Sequence[str], doc: str, given: Collection[int],
         citation_correct=first == doc,
         markers=marker_numbers(asked.raw),
         markers_valid=markers_valid(asked.raw, given),
-        declined=not answer.covered or says_not_covered(answer.text),
-        truncated=generated and tokens_written >= max_tokens - TRUNCATION_MARGIN,
+        declined=not answer.covered,
+        truncated=answer.truncated,
         ttft_ms=answer.timings.ttft_ms,
         tokens_per_s=answer.timings.tokens_per_s,
         tokens=answer.timings.tokens,

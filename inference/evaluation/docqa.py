@@ -219,15 +219,13 @@ def evaluate_docqa(workspace: Workspace, plan: DocqaPlan, answers: bool = True,
     answer_s = 0.0
     if answers:
         assistant = workspace.assistant()
-        max_tokens = assistant.settings.generation.max_tokens
         started = time.perf_counter()
         for done, outcome in enumerate(outcomes, 1):
             asked = ask(assistant, outcome.question)
             given = {c.number for c in asked.answer.citations}
-            written = workspace.model.count_tokens(asked.raw) if asked.raw else 0
             outcome.answer, outcome.raw = asked.answer.text, asked.raw
             outcome.covered = asked.answer.covered
-            outcome.score = score(asked, outcome.gold, outcome.doc, given, max_tokens, written)
+            outcome.score = score(asked, outcome.gold, outcome.doc, given)
             if progress is not None:
                 progress(_progress_line(done, len(outcomes), outcome, outcome.score))
         answer_s = time.perf_counter() - started

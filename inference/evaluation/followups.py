@@ -218,7 +218,6 @@ def evaluate_follow_ups(workspace: Workspace, dataset: Path, limit: int | None =
         second = ask(assistant, pair.dependent, [first.answer.turn()])
         given = ({c.number for c in first.answer.citations}
                  | {c.number for c in second.answer.citations})
-        written = workspace.model.count_tokens(second.raw) if second.raw else 0
         gold = pair.second
         outcome = FollowUpOutcome(
             gold.id, gold.doc, pair.first.question, gold.question, pair.dependent,
@@ -228,8 +227,7 @@ def evaluate_follow_ups(workspace: Workspace, dataset: Path, limit: int | None =
                           gold, settings.min_similarity),
                   **_hits("alone", library.search(pair.dependent, k, settings.search_mode),
                           gold, settings.min_similarity)},
-            score=score(second, gold.answers, gold.doc, given,
-                        settings.generation.max_tokens, written))
+            score=score(second, gold.answers, gold.doc, given))
         outcomes.append(outcome)
         if progress is not None:
             found = outcome.hits["conversation_paragraph_hit"]

@@ -1,12 +1,14 @@
-"""How an answer is scored: its lead, its markers, and whether it declines.
+"""What an answer's text says: its lead, its citation markers, and whether it declines.
+
+The assistant uses these to clean what the user reads and to recognise a decline; the
+evals score with the same definitions.
 
 The project's rule for answers is "lead with the answer in a few words, then its support".
 So exact match and token F1 are computed on the *lead* (the first sentence of the first
 line, citation markers removed) and "contains the gold answer" on the whole text; answers
 are never trimmed or padded otherwise, so no number can be moved by cleaning the text up.
 
-These functions read plain text only, so the same definitions serve the docqa and the
-follow-up evals and are unit-tested without a model.
+These functions read plain text only, so they are unit-tested without a model.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Collection
 #: A citation marker as the prompt asks for it: [1], or several numbers as [1, 2] / [1; 3].
 MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _MARKER_WITH_SPACE = re.compile(r"\s*" + MARKER.pattern)
+_MARKER_WITH_INLINE_SPACE = re.compile(r"[ \t]*" + MARKER.pattern)
 #: A sentence ends at . ! or ? (closing quotes/brackets may follow) before whitespace and
 #: a capital letter, a digit or an opening quote: "3.5", "e.g. the" and "1,000." stay whole.
 _SENTENCE_END = re.compile(r"[.!?](?=[\"'\u201d\u2019)\]]*\s+[\"'\u201c\u2018(\[]?[A-Z0-9])")
@@ -89,3 +92,19 @@ def markers_valid(text: str, given: Collection[int]) -> bool | None:
 def says_not_covered(text: str) -> bool:
     """The lead of `text` says the documents do not answer the question."""
     return bool(_DECLINE.search(lead(text).replace("\u2019", "'")))
+
+
+def remove_unknown_markers(text: str, available: Collection[int]) -> str:
+    """`text` without the marker numbers that name no source given to the model.
+
+    "[1, 7]" keeps "[1]" when only 1 was given; a marker left empty goes with its spaces.
+    """
+    def keep(match: re.Match[str]) -> str:
+        numbers = [part.strip() for part in re.split(r"[,;]", match.group(1))]
+        known = [n for n in numbers if int(n) in available]
+        if not known:
+            return ""
+        prefix = match.group(0)[:match.start(1) - match.start(0) - 1]
+        return f"{prefix}[{', '.join(known)}]"
+
+    return _MARKER_WITH_INLINE_SPACE.sub(keep, text)
