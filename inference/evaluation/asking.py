@@ -88,7 +88,8 @@ def score(asked: Asked, gold: Sequence[str], doc: str, given: Collection[int]) -
         tokens_per_s=answer.timings.tokens_per_s,
         tokens=answer.timings.tokens,
         total_ms=answer.timings.total_ms,
-        sources=[[c.number, c.passage.document_name, c.cited] for c in answer.citations],
+        sources=[[c.number, c.passage.document_name, c.cited, round(c.passage.similarity, 4)]
+                 for c in answer.citations],
     )
 
 
