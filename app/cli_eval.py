@@ -25,6 +25,7 @@ from inference.evaluation.beir import corpus_digest, evaluate_retrieval, load_be
 from inference.evaluation.docqa import HIT_K, evaluate_docqa
 from inference.settings import Settings
 from inference.workspace import Workspace
+from documents.errors import InvalidInputError
 
 
 def register(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -154,7 +155,7 @@ def cmd_eval_retrieval(args: argparse.Namespace) -> int:
 def cmd_eval_docqa(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.limit is not None and args.limit < 1:
-        raise ValueError("--limit must be at least 1")
+        raise InvalidInputError("--limit must be at least 1")
     with _work_dir(args) as work:
         embedder = Workspace(work, settings).embedder_path()
         workspace = _eval_workspace(work / _index_name(args.dataset, settings, embedder),

@@ -24,7 +24,20 @@ class FailureKind(StrEnum):
     EMBEDDER_MISMATCH = "index built with another embedder"
 
 
-class DocumentError(Exception):
+class EnclaveError(Exception):
+    """The base of every error Enclave explains to its user.
+
+    Its message names the file (or setting) and the cause in words a user can act on, so a
+    front end catches this one class, shows `str(error)` and logs the traceback. Anything
+    else that escapes is a bug: front ends log it and say where the log is.
+    """
+
+
+class InvalidInputError(EnclaveError, ValueError):
+    """A file, folder, flag or setting the user gave is not what it should be."""
+
+
+class DocumentError(EnclaveError):
     """A document that cannot be indexed, with the path and a specific reason."""
 
     def __init__(self, path: Path, kind: FailureKind, detail: str = "") -> None:

@@ -19,7 +19,7 @@ import numpy as np
 
 from documents.chunking import Chunk, ChunkingConfig, chunk_pages
 from documents.embedder import Embedder, Vectors
-from documents.errors import DocumentError, FailureKind
+from documents.errors import DocumentError, EnclaveError, FailureKind
 from documents.extract import Page, is_supported
 from documents.isolation import IsolatedParser
 from documents.keyword_search import KeywordSearch
@@ -46,7 +46,7 @@ PREPARE_AHEAD = 2
 EMBED_BATCHES = 4
 
 
-class EmbedderMismatchError(RuntimeError):
+class EmbedderMismatchError(EnclaveError, RuntimeError):
     """The index was built with another embedder; its vectors cannot be mixed with new ones."""
 
 
@@ -273,6 +273,8 @@ class Library:
             preparing.shutdown(wait=True)
             embedding.shutdown(wait=True)
         self._save_vectors()
+        for error in report.failed:  # The file and its reason, for the log; never its text.
+            log.info("not indexed: %s", error)
         return report
 
     def _prepare_file(self, path: Path, password: str | None) -> _PreparedFile:
@@ -369,21 +371,31 @@ class Library:
     def _purge_missing(self, folder: Path, present: set[Path]) -> list[Path]:
         gone = [doc.path for doc in self.store.documents()
                 if doc.path.is_relative_to(folder) and doc.path not in present]
-        for path in gone:
-            self.remove(path)
-        return gone
+        return self._forget(gone)  # `add` saves the vectors once, at its end.
 
     def remove(self, path: Path) -> bool:
         """Forget a document: its row, chunks, keyword entries and vectors."""
-        path = path.expanduser().resolve()
-        with self._vectors_lock:
-            removed = self.store.remove_document(path)
-            if removed is None:
-                return False
-            if self._vectors is not None:
-                self._vectors.remove(removed)
-        self._save_vectors()
-        return True
+        return bool(self.remove_all([path]))
+
+    def remove_all(self, paths: Iterable[Path]) -> list[Path]:
+        """Forget documents (see `remove`); the vector file is written once for them all."""
+        removed = self._forget(path.expanduser().resolve() for path in paths)
+        if removed:
+            self._save_vectors()
+        return removed
+
+    def _forget(self, paths: Iterable[Path]) -> list[Path]:
+        """Delete documents from the database and the in-memory vectors; the ones found."""
+        forgotten = []
+        for path in paths:
+            with self._vectors_lock:
+                removed = self.store.remove_document(path)
+                if removed is None:
+                    continue
+                if self._vectors is not None:
+                    self._vectors.remove(removed)
+            forgotten.append(path)
+        return forgotten
 
     def reindex(self, progress: ProgressCallback | None = None) -> int:
         """Re-embed every stored chunk with the current embedder (after switching embedders)."""

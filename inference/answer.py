@@ -167,14 +167,15 @@ class Assistant:
         prompt, stops = self.model.format(built.messages)
         pieces: list[str] = []
         first_token_at: float | None = None
-        for piece in self.model.stream(prompt, stops, settings.generation, cancel):
+        stream = self.model.stream(prompt, stops, settings.generation, cancel)
+        for piece in stream:
             if first_token_at is None:
                 first_token_at = time.perf_counter()
             pieces.append(piece)
             yield TokenGenerated(piece)
         finished = time.perf_counter()
         text = "".join(pieces).strip()
-        stopped = cancel is not None and cancel.is_set()
+        stopped = stream.cut  # Not `cancel.is_set()`: a Stop after the last token is moot.
         first = first_token_at or finished
         tokens = self.model.count_tokens(text) if text else 0
         decode_s = finished - first

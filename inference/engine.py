@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import codecs
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from documents.embedder import cpu_threads
 from inference.model_file import ModelFile, read_model_file
+from documents.errors import EnclaveError, InvalidInputError
 
 #: Used when a GGUF has no chat template (base models): plain turns the model can continue.
 _FALLBACK_TEMPLATE = (
@@ -39,7 +40,7 @@ class ChatMessage:
     content: str
 
 
-class ModelLoadError(RuntimeError):
+class ModelLoadError(EnclaveError, RuntimeError):
     """The model file could not be loaded by llama.cpp."""
 
 
@@ -132,8 +133,17 @@ class ChatModel:
 
     def stream(self, prompt: str, stop: Sequence[str] = (),
                settings: GenerationSettings = GenerationSettings(),
-               cancel: threading.Event | None = None) -> Iterator[str]:
-        """Yield the completion of `prompt` piece by piece until done, stopped or cancelled.
+               cancel: threading.Event | None = None) -> TokenStream:
+        """The completion of `prompt` piece by piece until done, stopped or cancelled.
+
+        Iterate the returned stream; afterwards its `cut` says whether `cancel` ended it
+        early (an event set after the last piece does not count).
+        """
+        return TokenStream(self._pieces(prompt, stop, settings, cancel))
+
+    def _pieces(self, prompt: str, stop: Sequence[str], settings: GenerationSettings,
+                cancel: threading.Event | None) -> Generator[str, None, bool]:
+        """Yield the completion's pieces; return True when `cancel` cut it short.
 
         Straight on `Llama.generate`, the token loop under llama-cpp-python's own completion
         API, so an answer streams at the raw library's speed: each token is detokenized once
@@ -149,7 +159,7 @@ class ChatModel:
             tokens = llama.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
             room = self.context_tokens - len(tokens)
             if room <= 0:
-                raise ValueError(f"the prompt ({len(tokens)} tokens) does not fit the "
+                raise InvalidInputError(f"the prompt ({len(tokens)} tokens) does not fit the "
                                  f"model's {self.context_tokens}-token context")
             limit = min(settings.max_tokens, room) if settings.max_tokens > 0 else room
             vocab = llama._model.vocab
@@ -160,11 +170,13 @@ class ChatModel:
             stops = [s for s in stop if s]
             pending = ""
             count = 0
+            cut = False
             try:
                 for token in generator:
-                    if cancel is not None and cancel.is_set():
-                        break
                     if llama_cpp.llama_vocab_is_eog(vocab, token):
+                        break  # Finished: a cancel that lands now has nothing left to stop.
+                    if cancel is not None and cancel.is_set():
+                        cut = True
                         break
                     count += 1
                     pending += decoder.decode(llama.detokenize([token]))
@@ -183,11 +195,28 @@ class ChatModel:
                 generator.close()
             if pending:
                 yield pending
+            return cut
 
     def raw_llama(self) -> Any:
         """The underlying llama_cpp.Llama, for benchmarks that compare against it."""
         self.load()
         return self._llama
+
+
+class TokenStream:
+    """One completion's pieces for a `for` loop, and afterwards whether it was cut short.
+
+    `cut` is True only when the cancel event ended the stream before the model finished
+    (end of text, a stop string or the token limit): an answer whose Stop landed after
+    its last token is complete, not stopped.
+    """
+
+    def __init__(self, pieces: Generator[str, None, bool]) -> None:
+        self._pieces = pieces
+        self.cut = False
+
+    def __iter__(self) -> Iterator[str]:
+        self.cut = yield from self._pieces
 
 
 def _stop_prefix(text: str, stops: Sequence[str]) -> int:

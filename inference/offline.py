@@ -13,6 +13,7 @@ import os
 import socket
 import sys
 from typing import Any
+from documents.errors import EnclaveError
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ _LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", ""}
 _installed = False
 
 
-class NetworkBlockedError(PermissionError):
+class NetworkBlockedError(EnclaveError, PermissionError):
     """A connection to another machine was attempted; Enclave never makes one."""
 
 

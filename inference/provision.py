@@ -18,11 +18,12 @@ from pathlib import Path
 
 from inference.catalog import DEFAULT_EMBEDDER_NAME, WheelModel, default_embedder_path
 from inference.paths import models_dir
+from documents.errors import EnclaveError
 
 Report = Callable[[str], None]
 
 
-class ProvisionError(RuntimeError):
+class ProvisionError(EnclaveError, RuntimeError):
     """A model could not be put in place; the message says which and why."""
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from documents.chunking import ChunkingConfig
 from documents.retrieval import SearchMode
 from inference.answer import AnswerSettings
+from documents.errors import InvalidInputError
 
 SETTINGS_FILE = "settings.json"
 
@@ -58,7 +59,7 @@ def load_settings(data_dir: Path) -> Settings:
     try:
         stored = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as error:
-        raise ValueError(f"{path}: unreadable settings file ({error})") from error
+        raise InvalidInputError(f"{path}: unreadable settings file ({error})") from error
     known = {field.name for field in fields(Settings)}
     return Settings(**{key: value for key, value in stored.items() if key in known})
 

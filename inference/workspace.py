@@ -21,12 +21,13 @@ from inference.engine import ChatModel
 from inference.paths import models_dir
 from inference.policy import Policy, load_policy
 from inference.settings import Settings, load_settings
+from documents.errors import EnclaveError
 
 #: Under the models directory: ONNX exports of embedders, made locally on first use.
 EMBEDDER_EXPORTS_DIR = "embedder-exports"
 
 
-class SetupError(RuntimeError):
+class SetupError(EnclaveError, RuntimeError):
     """A model or embedder is missing; the message says how to provision it."""
 
 

@@ -182,3 +182,23 @@ def test_switching_to_a_second_model(tmp_path: Path, docs_dir: Path,
         assert answer.text and answer.citations
     finally:
         workspace.close()
+
+
+def test_a_stop_after_the_last_token_does_not_mark_the_answer_stopped(
+        assistant: Assistant) -> None:
+    question = "How many points did the Panthers defense surrender?"
+    tokens = sum(isinstance(e, TokenGenerated) for e in assistant.answer(question))
+    assert tokens > 1
+    # The same answer again (greedy, same seed), with Stop landing after its last token.
+    cancel = threading.Event()
+    received = 0
+    answer = None
+    for event in assistant.answer(question, cancel=cancel):
+        if isinstance(event, TokenGenerated):
+            received += 1
+            if received == tokens:
+                cancel.set()
+        elif isinstance(event, AnswerFinished):
+            answer = event.answer
+    assert received == tokens
+    assert answer is not None and not answer.stopped, "nothing was left to stop"

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import build_parser
-from app.cli_bench import cmd_bench
+from app.cli import build_parser, run
+from app.cli_bench import bench_folder, cmd_bench
+from documents.errors import InvalidInputError
 from inference.bench.common import BenchReport, hardware, median, percentile, ratio
 from inference.bench.generate import question_pairs
 from inference.bench.startup import MARK, _launch
@@ -67,6 +68,24 @@ def test_cli_refuses_zero_runs() -> None:
     args = build_parser().parse_args(["bench", "generate", "--runs", "0"])
     with pytest.raises(ValueError, match="--runs"):
         cmd_bench(args)
+
+
+@pytest.mark.log_ignore("no such folder")
+def test_bench_data_defaults_only_where_the_source_tree_has_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # An installed app has no ../shared/data: the flag is then required, and said so.
+    with pytest.raises(InvalidInputError, match="needs --dataset FOLDER"):
+        bench_folder(None, "--dataset", "docqa-xquad", shared=tmp_path)
+    (tmp_path / "docqa-xquad").mkdir()
+    assert bench_folder(None, "--dataset", "docqa-xquad", shared=tmp_path) == \
+        tmp_path / "docqa-xquad"
+    with pytest.raises(InvalidInputError, match="no such folder"):
+        bench_folder(tmp_path / "missing", "--folder")
+    # Through the CLI: one line naming the folder, no traceback, exit status 1.
+    missing = tmp_path / "not-a-dataset"
+    assert run(["bench", "generate", "--dataset", str(missing)]) == 1
+    error = capsys.readouterr().err
+    assert error.strip() == f"enclave: error: {missing}: no such folder (given as --dataset)"
 
 
 def test_startup_waits_for_the_markers_and_ends_the_process(tmp_path: Path) -> None:

@@ -32,6 +32,7 @@ from documents.store import Store
 from inference.bench.common import BenchReport, median, percentile, ratio
 from inference.bench.ingest import _embedder
 from inference.settings import Settings
+from documents.errors import InvalidInputError
 
 #: Bumped when the synthetic library changes, so a kept one is rebuilt.
 GENERATOR_VERSION = "2"
@@ -57,7 +58,7 @@ def _vocabulary(dataset: Path) -> list[str]:
     for path in sorted((dataset / "documents").glob("*.md")):
         words += re.findall(r"\w+", path.read_text(encoding="utf-8"))
     if not words:
-        raise ValueError(f"{dataset}: no articles to draw synthetic text from")
+        raise InvalidInputError(f"{dataset}: no articles to draw synthetic text from")
     return words
 
 
@@ -146,7 +147,7 @@ def run_retrieve(settings: Settings, sizes: Sequence[int], queries: int = 200,
     say = progress or (lambda _line: None)
     dataset = dataset or SHARED_DATA / "docqa-xquad"
     if not sizes or min(sizes) < 100:
-        raise ValueError("--sizes: each size must be at least 100 chunks")
+        raise InvalidInputError("--sizes: each size must be at least 100 chunks")
     report = BenchReport("retrieve", queries)
     embedder = _embedder(settings, settings.embedder_backend)
     vocabulary = _vocabulary(dataset)

@@ -20,6 +20,7 @@ from documents.library import IngestProgress
 from inference.answer import Answer, AnswerFinished
 from inference.evaluation.squad import exact_match, f1_score
 from inference.workspace import Workspace
+from documents.errors import InvalidInputError
 
 #: Passage hit@K: the gold paragraph lies inside one of the top K chunks.
 HIT_K = 5
@@ -39,7 +40,7 @@ class DocQuestion:
 def load_questions(dataset: Path) -> list[DocQuestion]:
     path = dataset / "questions.jsonl"
     if not path.is_file() or not (dataset / "documents").is_dir():
-        raise ValueError(f"{dataset}: expected documents/ and questions.jsonl")
+        raise InvalidInputError(f"{dataset}: expected documents/ and questions.jsonl")
     questions = []
     with path.open(encoding="utf-8") as stream:
         for number, line in enumerate(stream, start=1):
@@ -51,7 +52,7 @@ def load_questions(dataset: Path) -> list[DocQuestion]:
                                              tuple(row["answers"]), row["doc"],
                                              int(row["paragraph_index"]), row["context"]))
             except (json.JSONDecodeError, KeyError, TypeError) as error:
-                raise ValueError(f"{path}:{number}: not a question record ({error})") from error
+                raise InvalidInputError(f"{path}:{number}: not a question record ({error})") from error
     return questions
 
 
@@ -134,7 +135,7 @@ def evaluate_docqa(workspace: Workspace, dataset: Path, limit: int | None = None
     report = library.add([dataset / "documents"], ingest_progress)
     ingest_s = time.perf_counter() - started
     if report.failed:
-        raise ValueError(f"{len(report.failed)} document(s) failed: {report.failed[0]}")
+        raise InvalidInputError(f"{len(report.failed)} document(s) failed: {report.failed[0]}")
     mode = workspace.settings.answering.search_mode
     outcomes = []
     started = time.perf_counter()
