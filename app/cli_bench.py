@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from documents.errors import InvalidInputError
 from inference.bench.common import BenchReport
 from inference.settings import Settings
 
@@ -59,7 +60,6 @@ _BARE_WINDOW = """
 import sys
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMainWindow
-from documents.errors import InvalidInputError
 app = QApplication(sys.argv[:1])
 window = QMainWindow()
 window.resize(1200, 800)

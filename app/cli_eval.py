@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from documents.embedder import Embedder
+from documents.errors import InvalidInputError
 from documents.library import IngestProgress
 from documents.retrieval import SearchMode
 from inference.evaluation.beir import corpus_digest, evaluate_retrieval, load_beir
 from inference.evaluation.docqa import HIT_K, evaluate_docqa
 from inference.settings import Settings
 from inference.workspace import Workspace
-from documents.errors import InvalidInputError
 
 
 def register(commands: Any, common: argparse.ArgumentParser) -> None:

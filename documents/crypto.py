@@ -15,6 +15,7 @@ from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
 from documents.errors import EnclaveError
 
 KEY_BYTES = 32

@@ -386,7 +386,7 @@ class Library:
 
     def _forget(self, paths: Iterable[Path]) -> list[Path]:
         """Delete documents from the database and the in-memory vectors; the ones found."""
-        forgotten = []
+        forgotten: list[Path] = []
         for path in paths:
             with self._vectors_lock:
                 removed = self.store.remove_document(path)

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from documents.embedder import cpu_threads
-from inference.model_file import ModelFile, read_model_file
 from documents.errors import EnclaveError, InvalidInputError
+from inference.model_file import ModelFile, read_model_file
 
 #: Used when a GGUF has no chat template (base models): plain turns the model can continue.
 _FALLBACK_TEMPLATE = (

@@ -8,6 +8,7 @@ import logging
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
 from documents.errors import EnclaveError
 
 

@@ -13,6 +13,7 @@ import os
 import socket
 import sys
 from typing import Any
+
 from documents.errors import EnclaveError
 
 log = logging.getLogger(__name__)

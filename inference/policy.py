@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from inference.model_file import file_sha256
 from documents.errors import EnclaveError
+from inference.model_file import file_sha256
 
 #: Names a policy file for tests and unmanaged machines (ignored when the system file exists).
 POLICY_FILE_ENV = "ENCLAVE_POLICY_FILE"

@@ -16,9 +16,9 @@ import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from documents.errors import EnclaveError
 from inference.catalog import DEFAULT_EMBEDDER_NAME, WheelModel, default_embedder_path
 from inference.paths import models_dir
-from documents.errors import EnclaveError
 
 Report = Callable[[str], None]
 

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from documents.chunking import ChunkingConfig
+from documents.errors import InvalidInputError
 from documents.retrieval import SearchMode
 from inference.answer import AnswerSettings
-from documents.errors import InvalidInputError
 
 SETTINGS_FILE = "settings.json"
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from documents.embedder import Embedder
+from documents.errors import EnclaveError
 from documents.library import Library
 from inference.answer import Answer, AnswerEvent, AnswerFinished, Assistant
 from inference.audit import AuditLog
@@ -21,7 +22,6 @@ from inference.engine import ChatModel
 from inference.paths import models_dir
 from inference.policy import Policy, load_policy
 from inference.settings import Settings, load_settings
-from documents.errors import EnclaveError
 
 #: Under the models directory: ONNX exports of embedders, made locally on first use.
 EMBEDDER_EXPORTS_DIR = "embedder-exports"

@@ -17,6 +17,7 @@ from keyring.backend import KeyringBackend
 from documents.embedder import Embedder
 from documents.library import Library
 from inference.answer import AnswerFinished
+from inference.conversations import ConversationStore
 from inference.encryption import (
     ENCRYPTION_FILE,
     EncryptionMode,
@@ -25,7 +26,6 @@ from inference.encryption import (
     recorded_mode,
     unlock,
 )
-from inference.conversations import ConversationStore
 from inference.workspace import Workspace
 from tests.conftest import REPO, XQUAD
 

@@ -1,9 +1,10 @@
 """The desktop app's entry: a QApplication, the styled main window, and a clean shutdown.
 
 Uncaught errors of any thread are logged and shown in a dialog that points at the log
-(app/gui/crash_dialog.py). The data directory is unlocked first (a passphrase prompt only where no OS keyring holds the
-key); then the window is shown before anything heavy happens, and the model and the embedder
-load on their lanes. The workspace is closed only after the window has joined its lanes.
+(app/gui/crash_dialog.py). The data directory is unlocked first (a passphrase prompt only
+where no OS keyring holds the key); then the window is shown before anything heavy happens,
+and the model and the embedder load on their lanes. The workspace is closed only after the
+window has joined its lanes.
 """
 
 from __future__ import annotations

@@ -20,13 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from documents.errors import InvalidInputError
 from inference.answer import AnswerFinished, Assistant, SourcesFound
 from inference.bench.common import BenchReport, median, ratio
 from inference.engine import GenerationSettings
 from inference.prompt import Turn, build_prompt
 from inference.settings import Settings
 from inference.workspace import Workspace
-from documents.errors import InvalidInputError
 
 #: Articles the questions are asked over (from the docqa-xquad data set).
 ARTICLES = ("Super_Bowl_50.md", "Warsaw.md", "Oxygen.md")

@@ -19,13 +19,13 @@ from typing import Any
 
 from documents.chunking import chunk_pages
 from documents.embedder import TORCH, Embedder
+from documents.errors import InvalidInputError
 from documents.extract import extract_pages
 from documents.library import Library, _walk
 from inference.bench.common import BenchReport, median, peak_rss_mib, ratio, reset_peak_rss
 from inference.paths import models_dir
 from inference.settings import Settings
 from inference.workspace import EMBEDDER_EXPORTS_DIR, Workspace
-from documents.errors import InvalidInputError
 
 #: Chunks the other backends are timed on (a random sample keeps the length mix).
 BACKEND_SAMPLE = 256

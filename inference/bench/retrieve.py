@@ -26,13 +26,13 @@ import numpy as np
 
 from documents.chunking import Chunk
 from documents.embedder import Embedder
+from documents.errors import InvalidInputError
 from documents.library import DATABASE_FILE, Library
 from documents.retrieval import SearchMode, fts_query
 from documents.store import Store
 from inference.bench.common import BenchReport, median, percentile, ratio
 from inference.bench.ingest import _embedder
 from inference.settings import Settings
-from documents.errors import InvalidInputError
 
 #: Bumped when the synthetic library changes, so a kept one is rebuilt.
 GENERATOR_VERSION = "2"

@@ -25,10 +25,10 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from documents.errors import InvalidInputError
 from inference.bench.common import BenchReport, median, ratio
 from inference.settings import Settings
 from inference.workspace import Workspace
-from documents.errors import InvalidInputError
 
 MARK = "ENCLAVE_STARTUP"
 WINDOW_SHOWN = "WINDOW_SHOWN"

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from documents.errors import InvalidInputError
 from documents.keyword_search import POSTINGS_BUDGET
 from documents.library import CANDIDATE_DEPTH, IngestProgress, Library
 from documents.retrieval import HYBRID_WEIGHTS, RRF_K, STOPWORDS, SearchMode
 from inference.evaluation.metrics import Run, evaluate
-from documents.errors import InvalidInputError
 
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from documents.errors import InvalidInputError
 from documents.library import IngestProgress
 from inference.answer import Answer, AnswerFinished
 from inference.evaluation.squad import exact_match, f1_score
 from inference.workspace import Workspace
-from documents.errors import InvalidInputError
 
 #: Passage hit@K: the gold paragraph lies inside one of the top K chunks.
 HIT_K = 5
@@ -52,7 +52,8 @@ def load_questions(dataset: Path) -> list[DocQuestion]:
                                              tuple(row["answers"]), row["doc"],
                                              int(row["paragraph_index"]), row["context"]))
             except (json.JSONDecodeError, KeyError, TypeError) as error:
-                raise InvalidInputError(f"{path}:{number}: not a question record ({error})") from error
+                raise InvalidInputError(
+                    f"{path}:{number}: not a question record ({error})") from error
     return questions
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from pathlib import Path
 
@@ -90,8 +91,7 @@ def test_answer_streams_and_cites_the_document(open_window: OpenWindow, qtbot: Q
     tokens = [event.text for event in events if isinstance(event, TokenGenerated)]
     assert len(tokens) > 1 and "".join(tokens).strip() == answer.text
     assert updates and updates[-1] == "".join(tokens)
-    assert all(later.startswith(earlier) for earlier, later in zip(updates, updates[1:],
-                                                                    strict=False))
+    assert all(later.startswith(earlier) for earlier, later in itertools.pairwise(updates))
 
     qtbot.waitUntil(lambda: not window.composer.busy, timeout=10_000)
     assert window.composer.button.text() == "Send"
