@@ -66,8 +66,6 @@ def core_events(window: MainWindow) -> list[object]:
     return events
 
 
-# The offscreen platform says so when the citation dialog (a top-level window) is shown.
-@pytest.mark.qt_log_ignore("does not support propagateSizeHints")
 def test_answer_streams_and_cites_the_document(open_window: OpenWindow, qtbot: QtBot,
                                                tmp_path: Path, super_bowl: Path) -> None:
     window = open_window(tmp_path / "data")
