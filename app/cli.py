@@ -116,7 +116,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         return handler(args)
     except EnclaveError as error:
         # One class for every error a user can act on: one line naming the file and cause.
-        log.error("enclave %s: %s", command, error, exc_info=True)
+        # Logged as information, with its traceback: the user was told, nothing broke.
+        log.info("enclave %s: told the user: %s", command, error, exc_info=True)
         print(f"enclave: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -363,7 +364,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
     try:
         workspace = workspace_for(args, unlock=False)
     except EnclaveError as error:
-        log.error("enclave gui: cannot start: %s", error, exc_info=True)
+        log.info("enclave gui: cannot start: %s", error, exc_info=True)
         show_startup_error(str(error))  # Started from a desktop entry, stderr is unseen.
         return 1
     # The window asks for a passphrase itself: it may have been started without a terminal.

@@ -70,7 +70,6 @@ def test_cli_refuses_zero_runs() -> None:
         cmd_bench(args)
 
 
-@pytest.mark.log_ignore("no such folder")
 def test_bench_data_defaults_only_where_the_source_tree_has_it(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # An installed app has no ../shared/data: the flag is then required, and said so.

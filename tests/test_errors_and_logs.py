@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
+from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,7 @@ from documents.errors import DocumentError, EnclaveError, InvalidInputError
 from documents.library import EmbedderMismatchError
 from inference.encryption import KeyUnavailableError, PassphraseRequiredError
 from inference.engine import ModelLoadError
-from inference.logs import LOG_FILE
+from inference.logs import LOG_FILE, PACKAGES, setup_logging
 from inference.model_file import ModelFileError
 from inference.offline import NetworkBlockedError
 from inference.policy import PolicyError
@@ -34,6 +36,35 @@ def test_every_domain_error_is_an_enclave_error() -> None:
         assert issubclass(kind, EnclaveError), kind
     # The built-in bases stay, for callers that catch those.
     assert issubclass(ModelFileError, ValueError) and issubclass(PolicyError, PermissionError)
+
+
+def test_setup_logging_keeps_one_file_and_debug_records_only_when_asked(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENCLAVE_LOG_DIR", str(tmp_path))
+    monkeypatch.delenv("ENCLAVE_DEBUG", raising=False)
+    root = logging.getLogger()
+    before = list(root.handlers)
+    try:
+        path = setup_logging()
+        assert setup_logging() == path == tmp_path / LOG_FILE
+        ours = [h for h in root.handlers if isinstance(h, RotatingFileHandler)]
+        assert len(ours) == 1, "a second setup replaces the handler"
+        log = logging.getLogger("inference.test")
+        log.debug("question: what is the secret?")
+        log.info("not indexed: a.pdf: damaged")
+        setup_logging(debug=True)
+        log.debug("question: asked with debug logging on")
+        for handler in root.handlers:
+            handler.flush()
+        text = path.read_text(encoding="utf-8")
+        assert "a.pdf: damaged" in text and "with debug logging on" in text
+        assert "what is the secret" not in text
+    finally:
+        for handler in [h for h in root.handlers if h not in before]:
+            root.removeHandler(handler)
+            handler.close()
+        for name in PACKAGES:
+            logging.getLogger(name).setLevel(logging.NOTSET)
 
 
 def enclave(log_dir: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
