@@ -113,6 +113,7 @@ def test_stop_prefix_holds_back_only_what_could_become_a_stop() -> None:
     assert _stop_prefix("see [1", ["[1]x", "1]"]) == 2
 
 
+@pytest.mark.slow
 def test_stream_gives_the_completion_apis_text_and_honours_stops(
         chat_model: ChatModel) -> None:
     prompt, stops = chat_model.format([ChatMessage("user", "Name three colours.")])
@@ -133,6 +134,7 @@ def test_stream_gives_the_completion_apis_text_and_honours_stops(
         chat_model.prompt_tokens(""))
 
 
+@pytest.mark.slow
 def test_ingest_and_retrieve_benches_on_tiny_inputs(docs_dir: Path) -> None:
     from inference.bench.ingest import run_ingest
     from inference.bench.retrieve import run_retrieve

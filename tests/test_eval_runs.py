@@ -36,6 +36,7 @@ def scifact_slice(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_retrieval_eval_on_a_scifact_slice(scifact_slice: Path, tmp_path: Path,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     index = tmp_path / "index"
@@ -73,6 +74,7 @@ def test_retrieval_eval_refuses_a_folder_that_is_not_a_dataset(
     assert "corpus.jsonl: missing" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_docqa_eval_with_answers_on_three_articles(tmp_path: Path,
                                                     capsys: pytest.CaptureFixture[str]) -> None:
     dataset = tmp_path / "docqa"

@@ -33,6 +33,7 @@ def _consistent(library: Library) -> None:
     assert library.store.fts_integrity()
 
 
+@pytest.mark.slow
 def test_pdf_passages_carry_their_page_numbers(library: Library) -> None:
     pdf = PDFS / "docling_tests" / "sources" / "normal_4pages.pdf"
     report = library.add([pdf])
@@ -48,6 +49,7 @@ def test_pdf_passages_carry_their_page_numbers(library: Library) -> None:
     _consistent(library)
 
 
+@pytest.mark.slow
 def test_reingest_skips_unchanged_replaces_changed_and_purges_deleted(
         library: Library, docs_dir: Path) -> None:
     first = library.add([docs_dir])

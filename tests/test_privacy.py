@@ -83,6 +83,7 @@ def memory_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
     keyring.set_keyring(previous)
 
 
+@pytest.mark.slow
 def test_nothing_readable_at_rest_after_ingest_and_answer(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     workspace = Workspace(data_dir)

@@ -66,6 +66,7 @@ def core_events(window: MainWindow) -> list[object]:
     return events
 
 
+@pytest.mark.slow
 def test_answer_streams_and_cites_the_document(open_window: OpenWindow, qtbot: QtBot,
                                                tmp_path: Path, super_bowl: Path) -> None:
     window = open_window(tmp_path / "data")
@@ -111,6 +112,7 @@ def test_answer_streams_and_cites_the_document(open_window: OpenWindow, qtbot: Q
     dialogs[0].close()
 
 
+@pytest.mark.slow
 def test_stop_keeps_the_partial_answer(open_window: OpenWindow, qtbot: QtBot,
                                        tmp_path: Path, super_bowl: Path) -> None:
     window = open_window(tmp_path / "data")
