@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import logging
 import os
 import sys
 import threading
@@ -14,23 +15,23 @@ from pathlib import Path
 from app.cli_bench import register as register_bench
 from app.cli_eval import register as register_eval
 from app.cli_selfcheck import register as register_selfcheck
-from documents.crypto import DecryptionError
-from documents.errors import DocumentError
-from documents.library import EmbedderMismatchError, IngestProgress, IngestReport
+from documents.errors import EnclaveError
+from documents.library import IngestProgress, IngestReport
 from documents.retrieval import SearchMode
 from inference.answer import AnswerFinished, TokenGenerated
 from inference.catalog import CHAT_MODELS, DEFAULT_CHAT_MODEL, KNOWN_MODELS, model_by_label
 from inference.encryption import KeyUnavailableError, PassphraseRequiredError, recorded_mode
-from inference.engine import ModelLoadError
-from inference.model_file import ModelFileError
+from inference.logs import setup_logging
 from inference.paths import default_data_dir, model_dirs
-from inference.policy import PolicyError, load_policy
-from inference.workspace import SetupError, Workspace
+from inference.policy import load_policy
+from inference.workspace import Workspace
 
 Command = Callable[[argparse.Namespace], int]
 
+log = logging.getLogger(__name__)
 
-class CliError(Exception):
+
+class CliError(EnclaveError):
     """A user-facing failure: printed as one line, exit code 1."""
 
 
@@ -45,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a local sentence-transformers model directory")
     common.add_argument("--no-encryption", action="store_true",
                         help="when creating a data directory: store it unencrypted (opt-out)")
+    common.add_argument("--debug", action="store_true",
+                        help="debug logging: the log file then also holds questions and "
+                             "document text (off by default)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     gui = commands.add_parser("gui", parents=[common], help="open the desktop app (default)")
@@ -108,15 +112,26 @@ def run(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         parser.print_help()
         return 2
+    log_file = setup_logging(debug=getattr(args, "debug", False))
+    command = " ".join(filter(None, (args.command, getattr(args, "audit_command", None),
+                                     getattr(args, "eval_kind", None),
+                                     getattr(args, "stage", None))))
+    log.info("enclave %s: started", command)  # Never the arguments: they hold questions.
     try:
         return handler(args)
-    except (CliError, SetupError, ModelFileError, ModelLoadError, EmbedderMismatchError,
-            DocumentError, KeyUnavailableError, DecryptionError, PolicyError,
-            ValueError) as error:
+    except EnclaveError as error:
+        # One class for every error a user can act on: one line naming the file and cause.
+        # Logged as information, with its traceback: the user was told, nothing broke.
+        log.info("enclave %s: told the user: %s", command, error, exc_info=True)
         print(f"enclave: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as error:
+        log.exception("enclave %s: unexpected error", command)
+        print(f"enclave: error: something unexpected went wrong ({type(error).__name__}: "
+              f"{error}); the details are in {log_file}", file=sys.stderr)
+        return 1
 
 
 def workspace_for(args: argparse.Namespace, unlock: bool = True) -> Workspace:
@@ -225,6 +240,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         else:
             conversation_id = store.create(args.question[:60]).id
         store.add_message(conversation_id, "user", args.question)
+        log.debug("question: %s", args.question)  # Debug logging only: it holds the text.
         answer = None
         for event in workspace.answer(conversation_id, args.question):
             if isinstance(event, TokenGenerated) and not args.json:
@@ -271,15 +287,16 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 def cmd_remove(args: argparse.Namespace) -> int:
     workspace = workspace_for(args)
-    missing = []
     try:
-        for path in args.paths:
-            if workspace.library.remove(path):
-                print(f"removed {path}")
-            else:
-                missing.append(path)
+        removed = set(workspace.library.remove_all(args.paths))
     finally:
         workspace.close()
+    missing = []
+    for path in args.paths:
+        if path.expanduser().resolve() in removed:
+            print(f"removed {path}")
+        else:
+            missing.append(path)
     for path in missing:
         print(f"enclave: error: {path}: not in the library", file=sys.stderr)
     return 1 if missing else 0
@@ -345,7 +362,7 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 
 
 def cmd_provision(args: argparse.Namespace) -> int:
-    from inference.provision import ProvisionError, check_embedder, provision_model
+    from inference.provision import check_embedder, provision_model
 
     try:
         chosen = [model_by_label(label) for label in args.model]
@@ -353,12 +370,9 @@ def cmd_provision(args: argparse.Namespace) -> int:
         raise CliError(str(error.args[0])) from error
     extra = list(KNOWN_MODELS) if args.with_test_models else chosen
     models = [DEFAULT_CHAT_MODEL, *(m for m in extra if m != DEFAULT_CHAT_MODEL)]
-    try:
-        for model in models:
-            provision_model(model, report=lambda line: print(f"provision: {line}"))
-        check_embedder(report=lambda line: print(f"provision: {line}"))
-    except ProvisionError as error:
-        raise CliError(str(error)) from error
+    for model in models:  # A ProvisionError is an EnclaveError: `run` prints it.
+        provision_model(model, report=lambda line: print(f"provision: {line}"))
+    check_embedder(report=lambda line: print(f"provision: {line}"))
     return 0
 
 
@@ -367,7 +381,8 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
     try:
         workspace = workspace_for(args, unlock=False)
-    except PolicyError as error:
+    except EnclaveError as error:
+        log.info("enclave gui: cannot start: %s", error, exc_info=True)
         show_startup_error(str(error))  # Started from a desktop entry, stderr is unseen.
         return 1
     # The window asks for a passphrase itself: it may have been started without a terminal.

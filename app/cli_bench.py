@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from documents.errors import InvalidInputError
 from inference.bench.common import BenchReport
 from inference.settings import Settings
 
@@ -36,11 +37,12 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
                        help="llama.cpp threads (generate; default: the app's setting)")
     bench.add_argument("--embedder-backend", choices=["torch", "onnx", "onnx-int8"],
                        default=None, help="the embedder backend (default: the app's)")
-    bench.add_argument("--dataset", type=Path, default=SHARED_DATA / "docqa-xquad",
-                       help="generate: the docqa-xquad folder whose articles are asked about")
+    bench.add_argument("--dataset", type=Path, default=None,
+                       help="generate: the docqa-xquad folder whose articles are asked about "
+                            "(default: the source tree's ../shared/data/docqa-xquad)")
     bench.add_argument("--folder", type=Path, action="append", default=None,
-                       help="ingest: a folder to index (repeatable; default: the shared PDFs "
-                            "and the docqa-xquad articles)")
+                       help="ingest: a folder to index (repeatable; default: the source "
+                            "tree's shared PDFs and docqa-xquad articles)")
     bench.add_argument("--backends", default="torch,onnx,onnx-int8",
                        help="ingest: embedder backends to compare (comma-separated)")
     bench.add_argument("--sizes", default="10000,100000,1000000",
@@ -113,6 +115,23 @@ def startup_probe(argv: list[str]) -> int:
     return entry.main(argv)
 
 
+def bench_folder(given: Path | None, flag: str, *default: str,
+                 shared: Path = SHARED_DATA) -> Path:
+    """The folder `flag` names, or the source tree's shared test data when it was not given.
+
+    An installed app has no `../shared/data`: then the flag is required, and saying so
+    beats a missing-file traceback halfway through a bench.
+    """
+    path = given.expanduser().resolve() if given is not None else shared.joinpath(*default)
+    if path.is_dir():
+        return path
+    if given is not None:
+        raise InvalidInputError(f"{given}: no such folder (given as {flag})")
+    raise InvalidInputError(
+        f"{path}: no such folder, so this bench needs {flag} FOLDER: an installed Enclave "
+        "carries no benchmark data (see docs/benchmarks.md for the datasets)")
+
+
 def _settings(args: argparse.Namespace) -> Settings:
     """The app's defaults, not the user's saved settings, changed only by the flags."""
     changes: dict[str, Any] = {}
@@ -133,17 +152,20 @@ def _say(line: str) -> None:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     if args.runs is not None and args.runs < 1:
-        raise ValueError("--runs must be at least 1")
+        raise InvalidInputError("--runs must be at least 1")
     settings = _settings(args)
     report: BenchReport
     if args.stage == "generate":
         from inference.bench.generate import run_generate
 
-        report = run_generate(settings, args.dataset, args.runs or 5, progress=_say)
+        dataset = bench_folder(args.dataset, "--dataset", "docqa-xquad")
+        report = run_generate(settings, dataset, args.runs or 5, progress=_say)
     elif args.stage == "ingest":
         from inference.bench.ingest import run_ingest
 
-        folders = args.folder or [SHARED_DATA / "pdfs", SHARED_DATA / "docqa-xquad" / "documents"]
+        folders = ([bench_folder(folder, "--folder") for folder in args.folder] if args.folder
+                   else [bench_folder(None, "--folder", "pdfs"),
+                         bench_folder(None, "--folder", "docqa-xquad", "documents")])
         backends = [b.strip() for b in args.backends.split(",") if b.strip()]
         report = run_ingest(settings, folders, backends, args.runs or 3, progress=_say)
     elif args.stage == "retrieve":

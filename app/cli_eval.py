@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from documents.embedder import Embedder
+from documents.errors import InvalidInputError
 from documents.library import IngestProgress
 from documents.retrieval import SearchMode
 from inference.evaluation.beir import corpus_digest, evaluate_retrieval, load_beir
@@ -206,7 +207,7 @@ def _table(rows: list[tuple[str, Any, str]]) -> None:
 def cmd_eval_docqa(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.limit < 0:
-        raise ValueError("--limit must be 0 (all) or more")
+        raise InvalidInputError("--limit must be 0 (all) or more")
     plan = plan_docqa(args.dataset, args.limit or None, args.unanswerable_share, args.seed)
     with _work_dir(args) as work:
         embedder = Workspace(work, settings).embedder_path()

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from documents.errors import InvalidInputError
 from documents.extract import Page
 
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
@@ -39,9 +40,9 @@ class ChunkingConfig:
 
     def __post_init__(self) -> None:
         if self.max_tokens < 16:
-            raise ValueError("max_tokens must be at least 16")
+            raise InvalidInputError("max_tokens must be at least 16")
         if not 0 <= self.overlap_tokens < self.max_tokens // 2:
-            raise ValueError("overlap_tokens must be between 0 and half of max_tokens")
+            raise InvalidInputError("overlap_tokens must be between 0 and half of max_tokens")
 
 
 @dataclass(frozen=True)

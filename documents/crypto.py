@@ -16,12 +16,14 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from documents.errors import EnclaveError
+
 KEY_BYTES = 32
 _SEALED_MAGIC = b"ENCLAVE-AESGCM-1\n"
 _NONCE_BYTES = 12
 
 
-class DecryptionError(RuntimeError):
+class DecryptionError(EnclaveError, RuntimeError):
     """Data that cannot be decrypted with the key given: wrong key or tampered file."""
 
 

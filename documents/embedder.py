@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from documents.errors import EnclaveError, InvalidInputError
+
 Vectors = npt.NDArray[np.float32]
 
 log = logging.getLogger(__name__)
@@ -40,7 +42,7 @@ _SUPPORTED_MODULES = {"sentence_transformers.models.Transformer", _POOLING,
                       "sentence_transformers.models.Normalize"}
 
 
-class EmbedderError(RuntimeError):
+class EmbedderError(EnclaveError, RuntimeError):
     """The embedder directory is missing or is not a sentence-transformers model."""
 
 
@@ -66,9 +68,11 @@ class Embedder:
         if not (model_dir / "modules.json").is_file() and not (model_dir / "config.json").is_file():
             raise EmbedderError(f"{model_dir}: not a sentence-transformers model directory")
         if backend not in BACKENDS:
-            raise ValueError(f"unknown embedder backend {backend!r}; one of {', '.join(BACKENDS)}")
+            raise InvalidInputError(
+                f"unknown embedder backend {backend!r}; one of {', '.join(BACKENDS)}")
         if backend != TORCH and cache_dir is None:
-            raise ValueError(f"the {backend} backend needs a cache directory for its export")
+            raise InvalidInputError(
+                f"the {backend} backend needs a cache directory for its export")
         self.model_dir = model_dir
         self.batch_size = batch_size
         self.device = device

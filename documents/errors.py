@@ -92,7 +92,20 @@ _ADVICE: dict[FailureKind, str] = {
 }
 
 
-class DocumentError(Exception):
+class EnclaveError(Exception):
+    """The base of every error Enclave explains to its user.
+
+    Its message names the file (or setting) and the cause in words a user can act on, so a
+    front end catches this one class, shows `str(error)` and logs the traceback. Anything
+    else that escapes is a bug: front ends log it and say where the log is.
+    """
+
+
+class InvalidInputError(EnclaveError, ValueError):
+    """A file, folder, flag or setting the user gave is not what it should be."""
+
+
+class DocumentError(EnclaveError):
     """A document that cannot be indexed, with the path and a specific reason.
 
     `detail` completes the reason in the user's words ("12 MB; the limit is 32 MB");

@@ -20,7 +20,7 @@ import numpy as np
 
 from documents.chunking import Chunk, ChunkingConfig, chunk_pages
 from documents.embedder import Embedder, Vectors
-from documents.errors import DocumentError, DocumentNote, FailureKind
+from documents.errors import DocumentError, DocumentNote, EnclaveError, FailureKind
 from documents.extract import Page, Passwords, is_supported, little_text, technical
 from documents.isolation import IsolatedParser
 from documents.keyword_search import KeywordSearch
@@ -48,7 +48,7 @@ PREPARE_AHEAD = 2
 EMBED_BATCHES = 4
 
 
-class EmbedderMismatchError(RuntimeError):
+class EmbedderMismatchError(EnclaveError, RuntimeError):
     """The index was built with another embedder; its vectors cannot be mixed with new ones."""
 
 
@@ -115,7 +115,7 @@ class _PreparedFile:
             report.unchanged.append(self.path)
         elif self.error is not None:
             report.failed.append(self.error)
-            log.warning("not indexed: %s: %s", self.path, self.error.reason)
+            log.info("not indexed: %s: %s", self.path, self.error.reason)
             if self.error.technical:  # Library text: for the log file, not the console.
                 log.info("why %s was not indexed:\n%s", self.path, self.error.technical)
         else:
@@ -469,21 +469,31 @@ class Library:
     def _purge_missing(self, folder: Path, present: set[Path]) -> list[Path]:
         gone = [doc.path for doc in self.store.documents()
                 if doc.path.is_relative_to(folder) and doc.path not in present]
-        for path in gone:
-            self.remove(path)
-        return gone
+        return self._forget(gone)  # `add` saves the vectors once, at its end.
 
     def remove(self, path: Path) -> bool:
         """Forget a document: its row, chunks, keyword entries and vectors."""
-        path = path.expanduser().resolve()
-        with self._vectors_lock:
-            removed = self.store.remove_document(path)
-            if removed is None:
-                return False
-            if self._vectors is not None:
-                self._vectors.remove(removed)
-        self._save_vectors()
-        return True
+        return bool(self.remove_all([path]))
+
+    def remove_all(self, paths: Iterable[Path]) -> list[Path]:
+        """Forget documents (see `remove`); the vector file is written once for them all."""
+        removed = self._forget(path.expanduser().resolve() for path in paths)
+        if removed:
+            self._save_vectors()
+        return removed
+
+    def _forget(self, paths: Iterable[Path]) -> list[Path]:
+        """Delete documents from the database and the in-memory vectors; the ones found."""
+        forgotten: list[Path] = []
+        for path in paths:
+            with self._vectors_lock:
+                removed = self.store.remove_document(path)
+                if removed is None:
+                    continue
+                if self._vectors is not None:
+                    self._vectors.remove(removed)
+            forgotten.append(path)
+        return forgotten
 
     def reindex(self, progress: ProgressCallback | None = None) -> int:
         """Re-embed every stored chunk with the current embedder (after switching embedders)."""

@@ -104,12 +104,17 @@ class ConversationStore:
         now = _now()
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
-            cursor = self._db.execute(
-                "INSERT INTO messages(conversation_id, role, content, sent, details, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (conversation_id, role, content, sent, json.dumps(details or {}), now))
-            self._db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?",
-                             (now, conversation_id))
+            try:
+                cursor = self._db.execute(
+                    "INSERT INTO messages(conversation_id, role, content, sent, details, "
+                    "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    (conversation_id, role, content, sent, json.dumps(details or {}), now))
+                self._db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?",
+                                 (now, conversation_id))
+            except BaseException:
+                # Left open, the transaction would make every later write fail.
+                self._db.execute("ROLLBACK")
+                raise
             self._db.execute("COMMIT")
         return int(cursor.lastrowid or 0)
 

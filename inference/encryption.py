@@ -22,6 +22,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from documents.crypto import KEY_BYTES, write_atomically
+from documents.errors import EnclaveError
 
 ENCRYPTION_FILE = "encryption.json"
 PASSPHRASE_ENV = "ENCLAVE_PASSPHRASE"
@@ -29,7 +30,9 @@ KEYRING_SERVICE = "Enclave"
 #: scrypt cost: 2**15 x 8 x 128 bytes = 32 MiB and ~0.1 s per unlock on a laptop.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
 _CHECK = b"enclave passphrase check v1"
-_EXISTING_DATA = ("library.sqlite3", "conversations.sqlite3")
+_EXISTING_DATA = ("library.sqlite3", "conversations.sqlite3", "audit.sqlite3")
+#: The first bytes of every plain SQLite file; a SQLCipher file starts with random bytes.
+_SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 class EncryptionMode(StrEnum):
@@ -46,7 +49,7 @@ class EncryptionMode(StrEnum):
         }[self]
 
 
-class KeyUnavailableError(RuntimeError):
+class KeyUnavailableError(EnclaveError, RuntimeError):
     """The data key cannot be had; the message says what the user can do."""
 
 
@@ -86,7 +89,12 @@ def unlock(data_dir: Path, passphrase: str | None = None,
     path = data_dir / ENCRYPTION_FILE
     if path.is_file():
         return _open_existing(data_dir, json.loads(path.read_text()), passphrase)
-    if any((data_dir / name).exists() for name in _EXISTING_DATA):
+    existing = [data_dir / name for name in _EXISTING_DATA if (data_dir / name).exists()]
+    encrypted = [path for path in existing if not _is_plain_sqlite(path)]
+    if encrypted:
+        # The record was lost, not the encryption: never write "none" over encrypted data.
+        return _recover_lost_record(data_dir, encrypted[0])
+    if existing:
         # Data written before encryption existed stays readable; nothing stored is lost.
         _record(data_dir, {"mode": EncryptionMode.NONE.value, "reason": "existing data"})
         return DataKey(EncryptionMode.NONE, None)
@@ -101,6 +109,34 @@ def unlock(data_dir: Path, passphrase: str | None = None,
         f"{data_dir}: no OS keyring is available to hold the encryption key. Set a passphrase "
         f"(${PASSPHRASE_ENV}, or the app's prompt), or opt out of encryption explicitly "
         "(--no-encryption).")
+
+
+def _is_plain_sqlite(path: Path) -> bool:
+    """True for a plain SQLite database (or an empty file), False for an encrypted one."""
+    with path.open("rb") as stream:
+        header = stream.read(len(_SQLITE_HEADER))
+    return not header or header == _SQLITE_HEADER
+
+
+def _recover_lost_record(data_dir: Path, encrypted: Path) -> DataKey:
+    """`encryption.json` is gone but `encrypted` is not plain SQLite: find the key or refuse.
+
+    A keyring key is kept under the directory's name, so it can be found again and the
+    record rewritten. A passphrase key cannot: its salt was in the lost file.
+    """
+    if keyring_available():
+        import keyring
+
+        stored = keyring.get_password(KEYRING_SERVICE, _keyring_user(data_dir))
+        if stored is not None:
+            _record(data_dir, {"mode": EncryptionMode.KEYRING.value,
+                               "reason": f"{ENCRYPTION_FILE} was restored from the keyring"})
+            return DataKey(EncryptionMode.KEYRING, bytes.fromhex(stored))
+    raise KeyUnavailableError(
+        f"{data_dir}: the file {ENCRYPTION_FILE}, which says how this library is unlocked, is "
+        f"missing, but its data ({encrypted.name}) is encrypted. Restore {ENCRYPTION_FILE} "
+        "from a backup of this folder; Enclave will not open or overwrite the encrypted data "
+        "without it.")
 
 
 def _record(data_dir: Path, record: dict[str, object]) -> None:

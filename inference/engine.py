@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from documents.embedder import cpu_threads
+from documents.errors import EnclaveError, InvalidInputError
 from inference.model_file import ModelFile, read_model_file
 
 #: Used when a GGUF has no chat template (base models): plain turns the model can continue.
@@ -49,7 +50,7 @@ class ChatMessage:
     content: str
 
 
-class ModelLoadError(RuntimeError):
+class ModelLoadError(EnclaveError, RuntimeError):
     """The model file could not be loaded by llama.cpp."""
 
 
@@ -170,7 +171,7 @@ class ChatModel:
             tokens = llama.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
             room = self.context_tokens - len(tokens)
             if room <= 0:
-                raise ValueError(f"the prompt ({len(tokens)} tokens) does not fit the "
+                raise InvalidInputError(f"the prompt ({len(tokens)} tokens) does not fit the "
                                  f"model's {self.context_tokens}-token context")
             limit = min(settings.max_tokens, room) if settings.max_tokens > 0 else room
             vocab = llama._model.vocab
@@ -184,11 +185,11 @@ class ChatModel:
             reason = FinishReason.LENGTH  # The generator only ends when the context is full.
             try:
                 for token in generator:
+                    if llama_cpp.llama_vocab_is_eog(vocab, token):
+                        reason = FinishReason.DONE  # A cancel landing now has nothing to stop.
+                        break
                     if cancel is not None and cancel.is_set():
                         reason = FinishReason.CANCELLED
-                        break
-                    if llama_cpp.llama_vocab_is_eog(vocab, token):
-                        reason = FinishReason.DONE
                         break
                     count += 1
                     pending += decoder.decode(llama.detokenize([token]))

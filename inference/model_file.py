@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from documents.errors import EnclaveError
 
-class ModelFileError(ValueError):
+
+class ModelFileError(EnclaveError, ValueError):
     """The file is missing or is not a readable GGUF model."""
 
 

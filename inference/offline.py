@@ -14,6 +14,8 @@ import socket
 import sys
 from typing import Any
 
+from documents.errors import EnclaveError
+
 log = logging.getLogger(__name__)
 
 OFFLINE_ENVIRONMENT = {
@@ -31,7 +33,7 @@ _LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", ""}
 _installed = False
 
 
-class NetworkBlockedError(PermissionError):
+class NetworkBlockedError(EnclaveError, PermissionError):
     """A connection to another machine was attempted; Enclave never makes one."""
 
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from documents.errors import EnclaveError
 from inference.model_file import file_sha256
 
 #: Names a policy file for tests and unmanaged machines (ignored when the system file exists).
@@ -47,7 +48,7 @@ _KEYS = {"allowed_model_sha256", "disable_model_import", "data_dir", "disable_ex
          "force_audit_log"}
 
 
-class PolicyError(PermissionError):
+class PolicyError(EnclaveError, PermissionError):
     """Refused by the managed policy, or the policy file itself is unusable."""
 
 

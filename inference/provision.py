@@ -16,13 +16,14 @@ import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from documents.errors import EnclaveError
 from inference.catalog import DEFAULT_EMBEDDER_NAME, WheelModel, default_embedder_path
 from inference.paths import find_model, provision_dir
 
 Report = Callable[[str], None]
 
 
-class ProvisionError(RuntimeError):
+class ProvisionError(EnclaveError, RuntimeError):
     """A model could not be put in place; the message says which and why."""
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from documents.chunking import ChunkingConfig
+from documents.errors import InvalidInputError
 from documents.retrieval import SearchMode
 from inference.answer import AnswerSettings
 
@@ -58,7 +59,7 @@ def load_settings(data_dir: Path) -> Settings:
     try:
         stored = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as error:
-        raise ValueError(f"{path}: unreadable settings file ({error})") from error
+        raise InvalidInputError(f"{path}: unreadable settings file ({error})") from error
     known = {field.name for field in fields(Settings)}
     return Settings(**{key: value for key, value in stored.items() if key in known})
 

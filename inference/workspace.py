@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from documents.embedder import Embedder
+from documents.errors import EnclaveError
 from documents.library import Library
 from inference.answer import Answer, AnswerEvent, AnswerFinished, Assistant
 from inference.audit import AuditLog
@@ -26,7 +27,7 @@ from inference.settings import Settings, load_settings
 EMBEDDER_EXPORTS_DIR = "embedder-exports"
 
 
-class SetupError(RuntimeError):
+class SetupError(EnclaveError, RuntimeError):
     """A model or embedder is missing; the message says how to provision it."""
 
 

@@ -13,6 +13,8 @@ from pathlib import Path
 # Before any model or Qt library is imported anywhere in the suite.
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 os.environ.setdefault("ENCLAVE_DATA_DIR", tempfile.mkdtemp(prefix="enclave-test-data-"))
+# The log file of in-process CLI runs, and of the subprocesses the tests start.
+os.environ.setdefault("ENCLAVE_LOG_DIR", tempfile.mkdtemp(prefix="enclave-test-logs-"))
 # No OS keyring on a headless test machine: data directories made by tests use a passphrase.
 os.environ.setdefault("ENCLAVE_PASSPHRASE", "enclave test passphrase")
 
@@ -27,7 +29,7 @@ from inference.catalog import DEFAULT_CHAT_MODEL, GEMMA3_270M, default_embedder_
 from inference.engine import ChatModel  # noqa: E402
 from inference.paths import find_model, provision_dir  # noqa: E402
 
-pytest_plugins = ["tests.network_guard"]
+pytest_plugins = ["tests.network_guard", "tests.logfail"]
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = (REPO.parent / "shared" / "data").resolve()

@@ -107,6 +107,7 @@ def finish(events: list[object]) -> Answer:
     return finished[0].answer
 
 
+@pytest.mark.slow
 def test_answer_streams_sources_then_tokens_then_the_answer(assistant: Assistant) -> None:
     events = list(assistant.answer("How many points did the Panthers defense surrender?"))
     assert isinstance(events[0], SourcesFound) and events[0].passages
@@ -119,6 +120,7 @@ def test_answer_streams_sources_then_tokens_then_the_answer(assistant: Assistant
     assert answer.model["sha256"] == assistant.model.file.sha256
 
 
+@pytest.mark.slow
 def test_stop_between_tokens(assistant: Assistant) -> None:
     cancel = threading.Event()
     received = 0
@@ -144,12 +146,14 @@ def test_a_follow_up_is_rewritten_to_stand_alone_before_retrieval(
     assert "matlin" in follow.text.lower()
 
 
+@pytest.mark.slow
 def test_unrelated_question_is_declined_without_the_model(assistant: Assistant) -> None:
     answer = finish(list(assistant.answer("How do I reset my wifi router password?")))
     assert not answer.covered and not answer.citations
     assert "do not seem to cover" in answer.text
 
 
+@pytest.mark.slow
 def test_conversation_follow_up_replays_history(tmp_path: Path, docs_dir: Path,
                                                 default_model_path: Path) -> None:
     workspace = Workspace(tmp_path / "data")
@@ -178,6 +182,7 @@ def test_conversation_follow_up_replays_history(tmp_path: Path, docs_dir: Path,
         workspace.close()
 
 
+@pytest.mark.slow
 def test_switching_to_a_second_model(tmp_path: Path, docs_dir: Path,
                                      second_model_path: Path) -> None:
     workspace = Workspace(tmp_path / "data")
@@ -194,3 +199,24 @@ def test_switching_to_a_second_model(tmp_path: Path, docs_dir: Path,
         assert answer.text and answer.citations
     finally:
         workspace.close()
+
+
+@pytest.mark.slow
+def test_a_stop_after_the_last_token_does_not_mark_the_answer_stopped(
+        assistant: Assistant) -> None:
+    question = "How many points did the Panthers defense surrender?"
+    tokens = sum(isinstance(e, TokenGenerated) for e in assistant.answer(question))
+    assert tokens > 1
+    # The same answer again (greedy, same seed), with Stop landing after its last token.
+    cancel = threading.Event()
+    received = 0
+    answer = None
+    for event in assistant.answer(question, cancel=cancel):
+        if isinstance(event, TokenGenerated):
+            received += 1
+            if received == tokens:
+                cancel.set()
+        elif isinstance(event, AnswerFinished):
+            answer = event.answer
+    assert received == tokens
+    assert answer is not None and not answer.stopped, "nothing was left to stop"

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import build_parser
-from app.cli_bench import cmd_bench
+from app.cli import build_parser, run
+from app.cli_bench import bench_folder, cmd_bench
+from documents.errors import InvalidInputError
 from inference.bench.common import BenchReport, hardware, median, percentile, ratio
 from inference.bench.generate import question_pairs
 from inference.bench.startup import MARK, _launch
@@ -69,6 +70,23 @@ def test_cli_refuses_zero_runs() -> None:
         cmd_bench(args)
 
 
+def test_bench_data_defaults_only_where_the_source_tree_has_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # An installed app has no ../shared/data: the flag is then required, and said so.
+    with pytest.raises(InvalidInputError, match="needs --dataset FOLDER"):
+        bench_folder(None, "--dataset", "docqa-xquad", shared=tmp_path)
+    (tmp_path / "docqa-xquad").mkdir()
+    assert bench_folder(None, "--dataset", "docqa-xquad", shared=tmp_path) == \
+        tmp_path / "docqa-xquad"
+    with pytest.raises(InvalidInputError, match="no such folder"):
+        bench_folder(tmp_path / "missing", "--folder")
+    # Through the CLI: one line naming the folder, no traceback, exit status 1.
+    missing = tmp_path / "not-a-dataset"
+    assert run(["bench", "generate", "--dataset", str(missing)]) == 1
+    error = capsys.readouterr().err
+    assert error.strip() == f"enclave: error: {missing}: no such folder (given as --dataset)"
+
+
 def test_startup_waits_for_the_markers_and_ends_the_process(tmp_path: Path) -> None:
     script = (f"import sys, time; print('noise', file=sys.stderr); "
               f"print('{MARK} WINDOW_SHOWN 0.1', file=sys.stderr, flush=True); "
@@ -95,6 +113,7 @@ def test_stop_prefix_holds_back_only_what_could_become_a_stop() -> None:
     assert _stop_prefix("see [1", ["[1]x", "1]"]) == 2
 
 
+@pytest.mark.slow
 def test_stream_gives_the_completion_apis_text_and_honours_stops(
         chat_model: ChatModel) -> None:
     prompt, stops = chat_model.format([ChatMessage("user", "Name three colours.")])
@@ -115,6 +134,7 @@ def test_stream_gives_the_completion_apis_text_and_honours_stops(
         chat_model.prompt_tokens(""))
 
 
+@pytest.mark.slow
 def test_ingest_and_retrieve_benches_on_tiny_inputs(docs_dir: Path) -> None:
     from inference.bench.ingest import run_ingest
     from inference.bench.retrieve import run_retrieve

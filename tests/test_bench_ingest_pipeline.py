@@ -42,6 +42,7 @@ def _stored_chunks(library: Library) -> dict[Path, list[tuple[int, str]]]:
     return result
 
 
+@pytest.mark.slow
 def test_pipeline_stores_what_sequential_ingestion_would(library: Library, mixed_dir: Path,
                                                          embedder: Embedder) -> None:
     seen: list[IngestProgress] = []
@@ -71,6 +72,7 @@ def test_pipeline_stores_what_sequential_ingestion_would(library: Library, mixed
     assert set(failed) == {"c_empty.md", "d_broken.pdf"}
 
 
+@pytest.mark.slow
 def test_cancel_from_another_thread_keeps_a_prefix_of_the_files(library: Library,
                                                                 mixed_dir: Path) -> None:
     cancel = threading.Event()

@@ -29,6 +29,7 @@ def onnx_embedder(embedder: Embedder, export_dir: Path) -> Embedder:
     return Embedder(embedder.model_dir, backend=ONNX, cache_dir=export_dir)
 
 
+@pytest.mark.slow
 def test_onnx_gives_the_torch_vectors_and_identity(embedder: Embedder,
                                                    onnx_embedder: Embedder) -> None:
     torch_vectors = embedder.encode(TEXTS)
@@ -43,6 +44,7 @@ def test_onnx_gives_the_torch_vectors_and_identity(embedder: Embedder,
     assert onnx_embedder.onnx_path().is_relative_to(onnx_embedder.cache_dir or Path("/"))
 
 
+@pytest.mark.slow
 def test_int8_is_close_but_marked_as_another_embedder(embedder: Embedder,
                                                       onnx_embedder: Embedder,
                                                       export_dir: Path) -> None:

@@ -36,6 +36,7 @@ def scifact_slice(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_retrieval_eval_on_a_scifact_slice(scifact_slice: Path, tmp_path: Path,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     index = tmp_path / "index"

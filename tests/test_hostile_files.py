@@ -44,6 +44,7 @@ def curated() -> list[dict[str, str]]:
         return list(csv.DictReader(stream, delimiter="\t"))
 
 
+@pytest.mark.slow
 def test_every_curated_pdf_is_indexed_or_refused_with_its_reason(parser: IsolatedParser) -> None:
     seen = []
     for row in curated():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,7 @@ def _consistent(library: Library) -> None:
     assert library.store.fts_integrity()
 
 
+@pytest.mark.slow
 def test_pdf_passages_carry_their_page_numbers(library: Library) -> None:
     pdf = PDFS / "docling_tests" / "sources" / "normal_4pages.pdf"
     report = library.add([pdf])
@@ -47,6 +49,7 @@ def test_pdf_passages_carry_their_page_numbers(library: Library) -> None:
     _consistent(library)
 
 
+@pytest.mark.slow
 def test_reingest_skips_unchanged_replaces_changed_and_purges_deleted(
         library: Library, docs_dir: Path) -> None:
     first = library.add([docs_dir])
@@ -141,4 +144,27 @@ def test_cancel_keeps_finished_files(library: Library, docs_dir: Path) -> None:
     cancel = threading.Event()
     report = library.add([docs_dir], progress=lambda _: cancel.set(), cancel=cancel)
     assert report.cancelled and len(report.added) == 1
+    _consistent(library)
+
+
+def test_removing_many_documents_writes_the_vector_file_once(library: Library,
+                                                             docs_dir: Path) -> None:
+    library.add([docs_dir])
+    targets = sorted(path.resolve() for path in docs_dir.iterdir())
+    writes: list[str] = []
+    recording = [True]
+
+    def watch(event: str, args: tuple[object, ...]) -> None:
+        # Every save writes a temporary file and renames it over vectors.faiss.
+        if recording[0] and event == "open" and str(args[0]).endswith(VECTORS_FILE + ".tmp"):
+            writes.append(str(args[0]))
+
+    sys.addaudithook(watch)  # Audit hooks cannot be removed: it stops recording instead.
+    try:
+        removed = library.remove_all([*targets, docs_dir / "never-added.md"])
+    finally:
+        recording[0] = False
+    assert removed == targets
+    assert len(writes) == 1, f"the sealed vector file was rewritten {len(writes)} times"
+    assert library.documents() == []
     _consistent(library)

@@ -17,11 +17,13 @@ from keyring.backend import KeyringBackend
 from documents.embedder import Embedder
 from documents.library import Library
 from inference.answer import AnswerFinished
+from inference.conversations import ConversationStore
 from inference.encryption import (
     ENCRYPTION_FILE,
     EncryptionMode,
     KeyUnavailableError,
     PassphraseRequiredError,
+    recorded_mode,
     unlock,
 )
 from inference.workspace import Workspace
@@ -81,6 +83,7 @@ def memory_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
     keyring.set_keyring(previous)
 
 
+@pytest.mark.slow
 def test_nothing_readable_at_rest_after_ingest_and_answer(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     workspace = Workspace(data_dir)
@@ -201,3 +204,28 @@ def test_strace_sees_no_internet_connect(tmp_path: Path) -> None:
     programs = {line.split()[0]: line for line in calls if "execve(" in line}
     assert inet == [], (inet[:5], [programs.get(line.split()[0], "a thread of the app")
                                    for line in inet[:5]], list(programs.values()))
+
+
+def test_a_lost_encryption_record_is_not_taken_for_an_unencrypted_library(
+        tmp_path: Path) -> None:
+    key = unlock(tmp_path, "right passphrase").key
+    ConversationStore(tmp_path, key).close()
+    (tmp_path / ENCRYPTION_FILE).unlink()
+    # Before the fix this recorded mode "none" for good, and the data could never be read.
+    with pytest.raises(KeyUnavailableError, match=f"{ENCRYPTION_FILE}.*is missing"):
+        unlock(tmp_path, "right passphrase")
+    assert not (tmp_path / ENCRYPTION_FILE).exists(), "nothing is recorded over the data"
+    plain = tmp_path / "plain"
+    ConversationStore(plain, None).close()
+    assert unlock(plain).mode is EncryptionMode.NONE, "unencrypted old data stays readable"
+
+
+def test_a_lost_record_of_a_keyring_library_is_restored_from_the_keyring(
+        tmp_path: Path, memory_keyring: MemoryKeyring) -> None:
+    first = unlock(tmp_path)
+    ConversationStore(tmp_path, first.key).close()
+    (tmp_path / ENCRYPTION_FILE).unlink()
+    again = unlock(tmp_path)
+    assert again.mode is EncryptionMode.KEYRING and again.key == first.key
+    assert recorded_mode(tmp_path) is EncryptionMode.KEYRING
+    ConversationStore(tmp_path, again.key).close()

@@ -1,8 +1,10 @@
 """The desktop app's entry: a QApplication, the styled main window, and a clean shutdown.
 
-The data directory is unlocked first (a passphrase prompt only where no OS keyring holds the
-key); then the window is shown before anything heavy happens, and the model and the embedder
-load on their lanes. The workspace is closed only after the window has joined its lanes.
+Uncaught errors of any thread are logged and shown in a dialog that points at the log
+(app/gui/crash_dialog.py). The data directory is unlocked first (a passphrase prompt only
+where no OS keyring holds the key); then the window is shown before anything heavy happens,
+and the model and the embedder load on their lanes. The workspace is closed only after the
+window has joined its lanes.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QFont, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from app.gui.crash_dialog import CrashReporter, install_crash_handlers
 from app.gui.main_window import MainWindow
 from app.gui.resources import icon_path, stylesheet
 from app.gui.unlock_dialog import unlock_workspace
+from inference.logs import log_path
 from inference.workspace import Workspace
 
 
@@ -60,6 +64,8 @@ def run_gui(workspace: Workspace, with_samples: bool = False,
     `no_encryption` is the explicit opt-out (`--no-encryption`) for a new data directory.
     """
     app = application()
+    # `app.cli.run` has set up the log file; from here an uncaught error is logged and shown.
+    install_crash_handlers(CrashReporter(log_path(), app))
     if not unlock_workspace(workspace, opt_out=no_encryption):
         workspace.close()
         return 1

@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.gui.lanes import Job, Lane, generator_job
 from inference.answer import AnswerFinished, SourcesFound, TokenGenerated
+from inference.logs import user_message
 from inference.workspace import Workspace
 
 FLUSH_MS = 40
@@ -48,6 +49,11 @@ class AskController(QObject):
     @property
     def busy(self) -> bool:
         return self._job is not None
+
+    @property
+    def job(self) -> Job | None:
+        """The job answering now; its `yielded` signal carries the core's answer events."""
+        return self._job
 
     @property
     def conversation_id(self) -> int | None:
@@ -104,7 +110,8 @@ class AskController(QObject):
 
     def _on_job_failed(self, error: object) -> None:
         if self._conversation_id is not None:
-            self.answer_failed.emit(self._conversation_id, str(error) or type(error).__name__)
+            message = user_message(error) if isinstance(error, BaseException) else str(error)
+            self.answer_failed.emit(self._conversation_id, message)
 
     def _on_job_finished(self) -> None:
         self._timer.stop()

@@ -12,6 +12,7 @@ from enum import StrEnum
 from PySide6.QtCore import QObject, Signal
 
 from app.gui.lanes import Lane, call_job
+from inference.logs import user_message
 from inference.workspace import Workspace
 
 
@@ -97,10 +98,12 @@ class ModelLoader(QObject):
         self.model_state_changed.emit(LoadState.READY, self.model_name)
 
     def _on_model_job_failed(self, error: object) -> None:
-        self.model_state_changed.emit(LoadState.FAILED, str(error))
+        message = user_message(error) if isinstance(error, BaseException) else str(error)
+        self.model_state_changed.emit(LoadState.FAILED, message)
 
     def _on_embedder_job_returned(self, name: object) -> None:
         self.embedder_state_changed.emit(LoadState.READY, str(name))
 
     def _on_embedder_job_failed(self, error: object) -> None:
-        self.embedder_state_changed.emit(LoadState.FAILED, str(error))
+        message = user_message(error) if isinstance(error, BaseException) else str(error)
+        self.embedder_state_changed.emit(LoadState.FAILED, message)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from documents.errors import InvalidInputError
 from inference.answer import AnswerFinished, Assistant, SourcesFound
 from inference.bench.common import BenchReport, median, ratio
 from inference.engine import GenerationSettings
@@ -66,7 +67,7 @@ def question_pairs(dataset: Path, count: int) -> list[tuple[str, str]]:
         group = by_length[length]
         pairs += [(group[i], group[i + 1]) for i in range(0, len(group) - 1, 2)]
     if len(pairs) < count:
-        raise ValueError(f"{dataset}: not enough questions about {ARTICLES[0]}")
+        raise InvalidInputError(f"{dataset}: not enough questions about {ARTICLES[0]}")
     return pairs[:count]
 
 
@@ -193,7 +194,7 @@ def run_generate(settings: Settings, dataset: Path, runs: int = 5,
                 bench.close()
             workspace.close()
     if not results:
-        raise ValueError("no bench question was covered by the articles")
+        raise InvalidInputError("no bench question was covered by the articles")
     _fill(report, results, settings, threads)
     return report
 

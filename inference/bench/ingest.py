@@ -19,6 +19,7 @@ from typing import Any
 
 from documents.chunking import chunk_pages
 from documents.embedder import TORCH, Embedder
+from documents.errors import InvalidInputError
 from documents.extract import extract_pages
 from documents.library import Library, _walk
 from inference.bench.common import BenchReport, median, peak_rss_mib, ratio, reset_peak_rss
@@ -65,7 +66,7 @@ def run_ingest(settings: Settings, folders: Sequence[Path], backends: Sequence[s
                runs: int = 3, progress: Progress | None = None) -> BenchReport:
     for folder in folders:
         if not folder.is_dir():
-            raise ValueError(f"{folder}: not a folder")
+            raise InvalidInputError(f"{folder}: not a folder")
     say = progress or (lambda _line: None)
     report = BenchReport("ingest", runs)
     backend = settings.embedder_backend
@@ -99,7 +100,7 @@ def run_ingest(settings: Settings, folders: Sequence[Path], backends: Sequence[s
         say(f"run {number + 1}/{runs}: pipeline {chunks / pipeline_s[-1]:.1f} chunks/s, "
             f"raw encode {chunks / raw_s[-1]:.1f} chunks/s")
     if not chunks:
-        raise ValueError("the folders gave no chunks to index")
+        raise InvalidInputError("the folders gave no chunks to index")
     report.figure("pipeline_chunks_per_s", f"pipeline chunks/s ({backend})", "chunks/s",
                   [chunks / s for s in pipeline_s])
     report.figure("pipeline_pages_per_s", "pipeline pages/s", "pages/s",

@@ -26,6 +26,7 @@ import numpy as np
 
 from documents.chunking import Chunk
 from documents.embedder import Embedder
+from documents.errors import InvalidInputError
 from documents.library import DATABASE_FILE, Library
 from documents.retrieval import SearchMode, fts_query
 from documents.store import Store
@@ -57,7 +58,7 @@ def _vocabulary(dataset: Path) -> list[str]:
     for path in sorted((dataset / "documents").glob("*.md")):
         words += re.findall(r"\w+", path.read_text(encoding="utf-8"))
     if not words:
-        raise ValueError(f"{dataset}: no articles to draw synthetic text from")
+        raise InvalidInputError(f"{dataset}: no articles to draw synthetic text from")
     return words
 
 
@@ -146,7 +147,7 @@ def run_retrieve(settings: Settings, sizes: Sequence[int], queries: int = 200,
     say = progress or (lambda _line: None)
     dataset = dataset or SHARED_DATA / "docqa-xquad"
     if not sizes or min(sizes) < 100:
-        raise ValueError("--sizes: each size must be at least 100 chunks")
+        raise InvalidInputError("--sizes: each size must be at least 100 chunks")
     report = BenchReport("retrieve", queries)
     embedder = _embedder(settings, settings.embedder_backend)
     vocabulary = _vocabulary(dataset)

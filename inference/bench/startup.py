@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from documents.errors import InvalidInputError
 from inference.bench.common import BenchReport, median, ratio
 from inference.settings import Settings
 from inference.workspace import Workspace
@@ -78,7 +79,7 @@ def _launch(command: Sequence[str], env: dict[str, str], want: Sequence[str],
             process.stderr.close()
     missing = set(want) - set(found)
     if missing:
-        raise ValueError(f"the app never reported {', '.join(sorted(missing))}; its last "
+        raise InvalidInputError(f"the app never reported {', '.join(sorted(missing))}; its last "
                          "output:\n  " + "\n  ".join(tail))
     return found
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from documents.errors import InvalidInputError
 from documents.keyword_search import POSTINGS_BUDGET
 from documents.library import CANDIDATE_DEPTH, IngestProgress, Library
 from documents.retrieval import HYBRID_WEIGHTS, RRF_K, STOPWORDS, SearchMode
@@ -41,7 +42,7 @@ def load_beir(directory: Path, split: str = "test") -> BeirDataset:
              directory / "qrels" / f"{split}.tsv"]
     for path in paths:
         if not path.is_file():
-            raise ValueError(f"{path}: missing (expected a BEIR dataset folder)")
+            raise InvalidInputError(f"{path}: missing (expected a BEIR dataset folder)")
     corpus = {row["_id"]: f"{row.get('title') or ''} {row.get('text') or ''}".strip()
               for row in _jsonl(paths[0])}
     queries = {row["_id"]: row["text"] for row in _jsonl(paths[1])}
@@ -52,7 +53,7 @@ def load_beir(directory: Path, split: str = "test") -> BeirDataset:
             if (number == 1 and parts[0] == "query-id") or not line.strip():
                 continue
             if len(parts) != 3:
-                raise ValueError(f"{paths[2]}:{number}: expected query-id, corpus-id, score")
+                raise InvalidInputError(f"{paths[2]}:{number}: expected query-id, corpus-id, score")
             qrels.setdefault(parts[0], {})[parts[1]] = int(parts[2])
     return BeirDataset(directory.resolve().name, corpus, queries, qrels)
 
@@ -64,7 +65,7 @@ def _jsonl(path: Path) -> Iterator[dict[str, Any]]:
                 try:
                     yield json.loads(line)
                 except json.JSONDecodeError as error:
-                    raise ValueError(f"{path}:{number}: not JSON ({error.msg})") from error
+                    raise InvalidInputError(f"{path}:{number}: not JSON ({error.msg})") from error
 
 
 def document_key(doc_id: str) -> str:
@@ -141,17 +142,17 @@ def evaluate_retrieval(dataset: BeirDataset, library: Library,
     started = time.perf_counter()
     names = {document_key(doc_id): doc_id for doc_id in dataset.corpus}
     if len(names) != len(dataset.corpus):
-        raise ValueError(f"{dataset.name}: corpus ids collide once made file names")
+        raise InvalidInputError(f"{dataset.name}: corpus ids collide once made file names")
     report = library.add_texts({key: dataset.corpus[doc_id] for key, doc_id in names.items()},
                                progress)
     ingest_s = time.perf_counter() - started
     if report.cancelled:
-        raise ValueError("ingestion was cancelled")
+        raise InvalidInputError("ingestion was cancelled")
     judged = [query for query, rels in dataset.qrels.items()
               if query in dataset.queries and any(rel > 0 for rel in rels.values())]
     judged = judged[:limit] if limit is not None else judged
     if not judged:
-        raise ValueError(f"{dataset.name}: no judged queries to evaluate")
+        raise InvalidInputError(f"{dataset.name}: no judged queries to evaluate")
     library.search_documents(dataset.queries[judged[0]], depth, mode)  # Warm-up, not timed.
     runs: dict[str, Run] = {}
     started = time.perf_counter()

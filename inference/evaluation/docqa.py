@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from documents.errors import InvalidInputError
 from documents.library import IngestProgress
 from inference.evaluation.asking import AnswerScore, ask, mean, runtime, score, summarise
 from inference.workspace import Workspace
@@ -44,7 +45,7 @@ class DocQuestion:
 def load_questions(dataset: Path) -> list[DocQuestion]:
     path = dataset / "questions.jsonl"
     if not path.is_file() or not (dataset / "documents").is_dir():
-        raise ValueError(f"{dataset}: expected documents/ and questions.jsonl")
+        raise InvalidInputError(f"{dataset}: expected documents/ and questions.jsonl")
     questions = []
     with path.open(encoding="utf-8") as stream:
         for number, line in enumerate(stream, start=1):
@@ -56,7 +57,8 @@ def load_questions(dataset: Path) -> list[DocQuestion]:
                                              tuple(row["answers"]), row["doc"],
                                              int(row["paragraph_index"]), row["context"]))
             except (json.JSONDecodeError, KeyError, TypeError) as error:
-                raise ValueError(f"{path}:{number}: not a question record ({error})") from error
+                raise InvalidInputError(
+                    f"{path}:{number}: not a question record ({error})") from error
     return questions
 
 
@@ -203,7 +205,7 @@ def evaluate_docqa(workspace: Workspace, plan: DocqaPlan, answers: bool = True,
     report = library.add(plan.ingested, ingest_progress)
     ingest_s = time.perf_counter() - started
     if report.failed:
-        raise ValueError(f"{len(report.failed)} document(s) failed: {report.failed[0]}")
+        raise InvalidInputError(f"{len(report.failed)} document(s) failed: {report.failed[0]}")
     mode = workspace.settings.answering.search_mode
     outcomes = [QuestionOutcome(q.id, q.question, list(q.answers), q.doc, True)
                 for q in plan.answerable]

@@ -139,6 +139,7 @@ def test_forced_audit_log_locks_its_checkbox(open_window: OpenWindow, tmp_path: 
     dialog.reject()
 
 
+@pytest.mark.slow
 def test_choosing_the_int8_embedder_reindexes_and_search_keeps_working(
         open_window: OpenWindow, tmp_path: Path, qtbot: QtBot, critical: list[str],
         docs_dir: Path) -> None:
