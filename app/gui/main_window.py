@@ -21,9 +21,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QFrame,
-    QInputDialog,
     QLabel,
-    QLineEdit,
     QMainWindow,
     QSplitter,
     QToolButton,
@@ -36,10 +34,12 @@ from app.gui.citation_dialog import CitationDialog
 from app.gui.composer import Composer
 from app.gui.conversation_view import ConversationView
 from app.gui.conversations_panel import ConversationsPanel
+from app.gui.documents_model import PASSWORD_KINDS, Status
 from app.gui.documents_panel import DocumentsPanel
 from app.gui.indexing import IndexingController
 from app.gui.lanes import Lane
 from app.gui.loading import LoadState, ModelLoader
+from app.gui.password_dialog import PasswordsDialog
 from app.gui.resources import SAMPLES_DIR
 from app.gui.settings_dialog import SettingsDialog, SettingsRefusedError
 from app.gui.status_bar import StatusBar
@@ -50,7 +50,7 @@ from app.gui.transcript import (
     entry_from_message,
     title_for,
 )
-from documents.errors import FailureKind
+from app.pending_batch import PendingBatchFile
 from documents.library import IngestReport
 from documents.store import DocumentRecord
 from inference.answer import Answer
@@ -87,7 +87,10 @@ class MainWindow(QMainWindow):
         self.indexing_lane = Lane("indexing lane", self)
         self.loader = ModelLoader(workspace, self.inference_lane, self.indexing_lane, self)
         self.asker = AskController(workspace, self.inference_lane, self)
-        self.indexer = IndexingController(lambda: workspace.library, self.indexing_lane, self)
+        key = workspace.unlock()
+        self.indexer = IndexingController(lambda: workspace.library, self.indexing_lane,
+                                          PendingBatchFile(workspace.data_dir, key.key), self)
+        self.passwords_dialog: PasswordsDialog | None = None
 
         self.conversations = ConversationsPanel(workspace.conversations, self)
         self.view = ConversationView(self)
@@ -102,10 +105,11 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._connect()
 
-        key = workspace.unlock()
         self.status.set_encryption(key.mode.label, key.key is not None)
         self.conversations.refresh()
         self._refresh_documents()
+        if self.indexer.interrupted is not None:
+            self.documents.show_interrupted(self.indexer.interrupted)
         self.composer.edit.setFocus()
 
     # -- construction ----------------------------------------------------------------------
@@ -185,8 +189,12 @@ class MainWindow(QMainWindow):
         self.documents.paths_chosen.connect(self.indexer.add)
         self.documents.remove_requested.connect(self.indexer.remove)
         self.documents.cancel_requested.connect(self.indexer.cancel)
+        self.documents.unlock_requested.connect(self.ask_passwords)
+        self.documents.resume_requested.connect(self.indexer.resume)
+        self.documents.resume_dismissed.connect(self.indexer.dismiss_interrupted)
         self.indexer.batch_started.connect(self.documents.show_batch_started)
         self.indexer.progressed.connect(self.documents.show_progress)
+        self.indexer.progressed.connect(self._on_indexer_progressed)
         self.indexer.batch_finished.connect(self._on_indexer_batch_finished)
         self.indexer.batch_failed.connect(self.documents.show_batch_failed)
         self.indexer.busy_changed.connect(self.documents.set_busy)
@@ -302,9 +310,14 @@ class MainWindow(QMainWindow):
             return []
 
     def _refresh_documents(self) -> None:
-        records = self._documents()
-        self.documents.set_documents(records, self.indexer.queued_paths)
-        indexed = sum(1 for record in records if record.status == "indexed")
+        """Re-read the library (at start and after each job; files in a batch update the
+        panel one by one as they are reported)."""
+        self.documents.set_documents(self._documents())
+        self._show_document_count()
+
+    def _show_document_count(self) -> None:
+        """The status bar's and the chat's count: the documents panel's (they agree)."""
+        indexed = self.documents.model.count(Status.INDEXED)
         self.status.set_document_count(indexed)
         self.view.set_document_count(indexed)
 
@@ -399,6 +412,10 @@ class MainWindow(QMainWindow):
         else:
             self.status.showMessage(url.toString())
 
+    def _on_indexer_progressed(self, progress: object) -> None:
+        del progress  # the panel shows it; the counts follow the panel's
+        self._show_document_count()
+
     def _on_indexer_batch_finished(self, report: object) -> None:
         if not isinstance(report, IngestReport):
             return
@@ -411,27 +428,37 @@ class MainWindow(QMainWindow):
             parts.append(f"{len(report.failed)} failed")
         prefix = "Indexing cancelled" if report.cancelled else "Indexing done"
         self.status.showMessage(f"{prefix}: {', '.join(parts)}; {report.chunks} chunks", 8000)
-        self._retry_with_passwords(report)
+        if report.cancelled and not self._shut_down and self.indexer.interrupted is not None:
+            self.documents.show_interrupted(self.indexer.interrupted)
+        locked = [str(error.path) for error in report.failed if error.kind in PASSWORD_KINDS]
+        if locked and not self._shut_down:
+            self.ask_passwords(locked)
 
-    def _retry_with_passwords(self, report: IngestReport) -> None:
-        """Ask for the password of each protected PDF of the batch and index it again."""
-        passwords: dict[Path, str] = {}
-        for error in report.failed:
-            if error.kind in (FailureKind.NEEDS_PASSWORD, FailureKind.WRONG_PASSWORD):
-                password = self.ask_pdf_password(error.path,
-                                                 error.kind is FailureKind.WRONG_PASSWORD)
-                if password:
-                    passwords[error.path] = password
-        if passwords:
-            self.indexer.add(list(passwords), passwords)
+    def ask_passwords(self, paths: list[str]) -> PasswordsDialog:
+        """List protected documents in one (window-modal) dialog; Unlock indexes them again
+        with the passwords given. Files given while it is open join its list."""
+        rows = [(path, self.documents.model.detail(path)) for path in paths]
+        if self.passwords_dialog is not None:
+            self.passwords_dialog.add_files(rows)
+            return self.passwords_dialog
+        dialog = PasswordsDialog(rows, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.unlock_documents(dialog.passwords()))
+        dialog.finished.connect(self._on_passwords_dialog_finished)
+        self.passwords_dialog = dialog
+        dialog.open()
+        return dialog
 
-    def ask_pdf_password(self, path: Path, was_wrong: bool) -> str | None:
-        """The user's password for a protected PDF, or None to leave it unindexed."""
-        prompt = (f"The password for “{path.name}” was wrong. Try again:" if was_wrong
-                  else f"“{path.name}” is password-protected. Enter its password to index it:")
-        password, accepted = QInputDialog.getText(self, "Password-protected PDF", prompt,
-                                                  QLineEdit.EchoMode.Password)
-        return password if accepted and password else None
+    def unlock_documents(self, passwords: dict[str, str]) -> None:
+        """Index protected documents again, each with its password."""
+        if not passwords:
+            return
+        self.documents.mark_indexing(list(passwords), "unlocking…")
+        self.indexer.add([Path(path) for path in passwords],
+                         {Path(path): password for path, password in passwords.items()})
+
+    def _on_passwords_dialog_finished(self) -> None:
+        self.passwords_dialog = None
 
 
 def _local_paths(urls: list[QUrl]) -> list[Path]:
