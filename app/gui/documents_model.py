@@ -9,6 +9,7 @@ folders of matching files.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -97,6 +98,11 @@ def indexed_detail(pages: int | None, chunks: int) -> str:
     return " · ".join(parts)
 
 
+def _sort_key(name: str) -> str:
+    """Case-insensitive, with numbers in numeric order: 'note 2' before 'Note 10'."""
+    return re.sub(r"\d+", lambda digits: digits.group().zfill(12), name.casefold())
+
+
 def _is_password(reason: str) -> bool:
     """Whether a stored reason is a password failure (the store keeps the reason's text,
     which starts with its kind's stable value)."""
@@ -149,7 +155,7 @@ class DocumentsModel(QStandardItemModel):
             item = QStandardItem(row.name)
             item.setEditable(False)
             item.setData(row.path, PATH_ROLE)
-            item.setData(row.name.casefold(), SORT_ROLE)
+            item.setData(_sort_key(row.name), SORT_ROLE)
             status_item = QStandardItem()
             status_item.setEditable(False)
             folder = self._folder(row.folder)
@@ -218,7 +224,7 @@ class DocumentsModel(QStandardItemModel):
             item.setEditable(False)
             item.setData(folder, PATH_ROLE)
             item.setData(str(Status.FOLDER), STATUS_ROLE)
-            item.setData(folder.casefold(), SORT_ROLE)
+            item.setData(_sort_key(folder), SORT_ROLE)
             item.setToolTip(folder)
             count = QStandardItem()
             count.setEditable(False)
@@ -255,8 +261,9 @@ class DocumentsFilter(QSortFilterProxyModel):
         """Show only the files whose name or status contains `text` (any case)."""
         needle = text.strip().casefold()
         if needle != self._needle:
+            self.beginFilterChange()
             self._needle = needle
-            self.invalidateRowsFilter()
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def filterAcceptsRow(self, source_row: int,  # noqa: N802 (Qt's name)
                          source_parent: QModelIndex | QPersistentModelIndex) -> bool:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QTreeView,
@@ -74,6 +76,34 @@ class _StatusDelegate(QStyledItemDelegate):
                         index: QModelIndex | QPersistentModelIndex) -> None:
         super().initStyleOption(option, index)
         option.textElideMode = Qt.TextElideMode.ElideRight
+
+
+class _ElidedLabel(QLabel):
+    """One line that shortens itself in the middle ('Indexing a-very-lo…ng-name.pdf') rather
+    than widening the panel."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setMinimumWidth(40)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def set_full_text(self, text: str) -> None:
+        self._full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        self.setText(self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideMiddle,
+                                                   max(self.width(), 40)))
 
 
 class DocumentsPanel(QFrame):
@@ -155,10 +185,8 @@ class DocumentsPanel(QFrame):
 
         self.progress_frame = QFrame(self)
         self.progress_frame.setObjectName("progressFrame")
-        self.progress_label = QLabel("", self.progress_frame)
+        self.progress_label = _ElidedLabel(self.progress_frame)
         self.progress_label.setObjectName("progressCurrent")
-        self.progress_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.progress_label.setMinimumWidth(40)
         self.progress_counts = QLabel("", self.progress_frame)
         self.progress_counts.setObjectName("panelMeta")
         self.progress_counts.setTextFormat(Qt.TextFormat.PlainText)
@@ -250,7 +278,7 @@ class DocumentsPanel(QFrame):
         names = ", ".join(path.name for path in paths[:3]) + ("…" if len(paths) > 3 else "")
         self._estimate = BatchEstimate(0, time.monotonic())
         self._current, self._current_pages = "", None
-        self.progress_label.setText(f"Preparing {names}")
+        self.progress_label.set_full_text(f"Preparing {names}")
         self.progress_counts.setText("")
         self.progress_bar.setRange(0, 0)
         self.cancel_button.setEnabled(True)
@@ -290,8 +318,7 @@ class DocumentsPanel(QFrame):
         if self._estimate is None:
             return
         text = progress_text(self._estimate, self._current, self._current_pages)
-        self.progress_label.setText(text.current)
-        self.progress_label.setToolTip(text.current)
+        self.progress_label.set_full_text(text.current)
         self.progress_counts.setText(text.counts)
 
     def show_batch_finished(self, report: IngestReport) -> None:
@@ -323,7 +350,7 @@ class DocumentsPanel(QFrame):
         self.progress_frame.setVisible(busy)
         if busy:
             self.progress_bar.setRange(0, 0)
-            self.progress_label.setText("Waiting for the embedder…")
+            self.progress_label.set_full_text("Waiting for the embedder…")
             self.progress_counts.setText("")
             self.cancel_button.setEnabled(True)
         else:
@@ -436,7 +463,7 @@ class DocumentsPanel(QFrame):
 
     def _on_cancel_button_clicked(self) -> None:
         self.cancel_button.setEnabled(False)
-        self.progress_label.setText("Cancelling after the current file…")
+        self.progress_label.set_full_text("Cancelling after the current file…")
         self.cancel_requested.emit()
 
     def _on_tick_timeout(self) -> None:

@@ -197,7 +197,7 @@ class MainWindow(QMainWindow):
         self.indexer.progressed.connect(self._on_indexer_progressed)
         self.indexer.batch_finished.connect(self._on_indexer_batch_finished)
         self.indexer.batch_failed.connect(self.documents.show_batch_failed)
-        self.indexer.busy_changed.connect(self.documents.set_busy)
+        self.indexer.busy_changed.connect(self._on_indexer_busy_changed)
         self.indexer.documents_changed.connect(self._refresh_documents)
 
     # -- public API (the app and tests drive the window through these) -----------------------
@@ -411,6 +411,11 @@ class MainWindow(QMainWindow):
             self.status.clearMessage()
         else:
             self.status.showMessage(url.toString())
+
+    def _on_indexer_busy_changed(self, busy: bool) -> None:
+        self.documents.set_busy(busy)
+        if not busy:  # rows left 'indexing' by a cut batch show their stored state again
+            self._refresh_documents()
 
     def _on_indexer_progressed(self, progress: object) -> None:
         del progress  # the panel shows it; the counts follow the panel's

@@ -22,7 +22,8 @@ pytestmark = pytest.mark.gui
 PDFS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "pdfs"
 #: Protected PDFs of the test corpus and their user passwords.
 PROTECTED = {"pypdf_resources/encryption/r6-both-passwords.pdf": "foo",
-             "pypdf_resources/encryption/r6-user-password.pdf": "asdfzxcv",
+             "py-pdf_sample-files/005-libreoffice-writer-password/libreoffice-writer-password.pdf":
+             "openpassword",
              "pypdf_resources/crazyones-encrypted-256.pdf": "password"}
 
 
