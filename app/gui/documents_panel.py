@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import time
+from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -55,6 +56,8 @@ from documents.store import DocumentRecord
 
 #: Failures listed in the banner at once; the rest are summarised as a count.
 MAX_LISTED_FAILURES = 8
+#: The longest the panel shows queued reports before letting the window repaint, in s.
+DRAIN_BUDGET_S = 0.03
 #: How often the progress line refreshes its rates while no file finishes (a long book).
 TICK_MS = 1000
 STATUS_COLUMN_WIDTH = 116
@@ -119,6 +122,8 @@ class DocumentsPanel(QFrame):
     resume_requested = Signal()
     """The user chose to resume the batch an earlier run left unfinished."""
     resume_dismissed = Signal()
+    counts_changed = Signal(int)
+    """The number of indexed documents shown (the status bar follows it)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -207,6 +212,11 @@ class DocumentsPanel(QFrame):
         progress_layout.addWidget(self.progress_counts)
         progress_layout.addWidget(self.progress_bar)
         self.progress_frame.hide()
+        self._updates: deque[IngestProgress] = deque()
+        self._drain = QTimer(self)
+        self._drain.setSingleShot(True)
+        self._drain.setInterval(0)
+        self._drain.timeout.connect(self._on_drain_timeout)
         self._tick = QTimer(self)
         self._tick.setInterval(TICK_MS)
         self._tick.timeout.connect(self._on_tick_timeout)
@@ -264,6 +274,7 @@ class DocumentsPanel(QFrame):
     # -- state from the window ----------------------------------------------------------------
     def set_documents(self, records: Sequence[DocumentRecord]) -> None:
         """Show the library's documents, changing only the rows that differ."""
+        self._apply_updates()
         self.model.reconcile(DocumentRow.from_record(record) for record in records)
         self._update_counts()
 
@@ -286,7 +297,38 @@ class DocumentsPanel(QFrame):
         self._tick.start()
 
     def show_progress(self, progress: IngestProgress) -> None:
-        """One report of the running batch: a file started or finished."""
+        """One report of the running batch: a file started or finished.
+
+        Reports come in bursts (a few hundred small files embedded together are stored in
+        a blink): they are queued and shown a slice of at most `DRAIN_BUDGET_S` at a time,
+        so the window keeps repainting and answering between slices.
+        """
+        self._updates.append(progress)
+        if not self._drain.isActive():
+            self._drain.start()
+
+    def _on_drain_timeout(self) -> None:
+        self._apply_updates(time.monotonic() + DRAIN_BUDGET_S)
+        if self._updates:
+            self._drain.start()
+
+    def _apply_updates(self, deadline: float | None = None) -> None:
+        """Show queued reports (until `deadline`, or all of them), then the progress line."""
+        last: IngestProgress | None = None
+        while self._updates and (deadline is None or time.monotonic() < deadline):
+            last = self._updates.popleft()
+            self._apply(last)
+        if last is None:
+            return
+        if self._estimate is None:
+            self._estimate = BatchEstimate(last.total, time.monotonic())
+        self._estimate.update(last.done, last.pages, time.monotonic(), last.total)
+        self.progress_bar.setRange(0, max(last.total, 1))
+        self.progress_bar.setValue(last.done)
+        self._show_progress_text()
+        self._update_counts()
+
+    def _apply(self, progress: IngestProgress) -> None:
         if progress.current is not None:
             self._current, self._current_pages = progress.current.name, progress.current_pages
             if self.model.status(str(progress.current)) is None:
@@ -294,12 +336,6 @@ class DocumentsPanel(QFrame):
         elif progress.path is not None:
             self._current, self._current_pages = progress.path.name, progress.file_pages
             self._show_file(progress)
-        if self._estimate is None:
-            self._estimate = BatchEstimate(progress.total, time.monotonic())
-        self._estimate.update(progress.done, progress.pages, time.monotonic(), progress.total)
-        self.progress_bar.setRange(0, max(progress.total, 1))
-        self.progress_bar.setValue(progress.done)
-        self._show_progress_text()
 
     def _show_file(self, progress: IngestProgress) -> None:
         assert progress.path is not None
@@ -312,7 +348,6 @@ class DocumentsPanel(QFrame):
                 progress.file_chunks))
         elif self.model.status(path) == Status.INDEXING:
             self.model.remove(path)  # unchanged but unknown here: the next reload shows it
-        self._update_counts()
 
     def _show_progress_text(self) -> None:
         if self._estimate is None:
@@ -322,7 +357,11 @@ class DocumentsPanel(QFrame):
         self.progress_counts.setText(text.counts)
 
     def show_batch_finished(self, report: IngestReport) -> None:
-        """Record failures the library keeps no row for, and list the batch's failures."""
+        """Drop the files the batch purged, record failures the library keeps no row for,
+        and list the batch's failures (no re-read of the library: rows changed one by one)."""
+        self._apply_updates()
+        for path in report.removed:
+            self.model.remove(str(path))
         for error in report.failed:
             if self.model.status(str(error.path)) in (None, Status.INDEXING):
                 self.model.upsert(DocumentRow.from_error(error, transient=True))
@@ -354,6 +393,7 @@ class DocumentsPanel(QFrame):
             self.progress_counts.setText("")
             self.cancel_button.setEnabled(True)
         else:
+            self._apply_updates()
             self._tick.stop()
             self._estimate = None
             self.model.clear_indexing()
@@ -382,6 +422,7 @@ class DocumentsPanel(QFrame):
         if locked:
             parts.append(f"{locked:,} need{'s' if locked == 1 else ''} a password")
         self.counts.setText(" · ".join(parts))
+        self.counts_changed.emit(indexed)
         self.unlock_button.setVisible(locked > 0)
         if self.failures_frame.isVisible() and self._batch_failures:
             self._show_failures()

@@ -40,7 +40,8 @@ class IndexingController(QObject):
     batch_failed = Signal(str)
     """A batch stopped on an error that is not about one file (the embedder, the disk)."""
     documents_changed = Signal()
-    """A job ended: the library's list of documents may differ, re-read it."""
+    """Documents were removed, or a batch ended on an error: re-read the library. (A batch
+    that returns reports every file it changed in `progressed` and `batch_finished`.)"""
     busy_changed = Signal(bool)
 
     def __init__(self, library: Callable[[], Library], lane: Lane,
@@ -53,6 +54,7 @@ class IndexingController(QObject):
         self._pending = pending
         #: Unfinished index jobs: the paths given and, once known, how many files they hold.
         self._batches: dict[Job, PendingBatch] = {}
+        self._returned: set[Job] = set()
         self.interrupted = pending.load() if pending is not None else None
         """The batch an earlier run left unfinished, until resumed or dismissed."""
 
@@ -145,6 +147,7 @@ class IndexingController(QObject):
             self.batch_started.emit(item.paths)
 
     def _on_job_returned(self, job: Job, report: object) -> None:
+        self._returned.add(job)
         if isinstance(report, IngestReport):
             if report.cancelled:
                 self._cut(job)
@@ -171,6 +174,8 @@ class IndexingController(QObject):
         if job in self._jobs:
             self._jobs.remove(job)
         self._cut(job)  # a batch that failed is offered for resuming too
-        self.documents_changed.emit()
+        if job.name != "index" or job not in self._returned:
+            self.documents_changed.emit()
+        self._returned.discard(job)
         if not self.busy:
             self.busy_changed.emit(False)

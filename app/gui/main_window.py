@@ -194,7 +194,7 @@ class MainWindow(QMainWindow):
         self.documents.resume_dismissed.connect(self.indexer.dismiss_interrupted)
         self.indexer.batch_started.connect(self.documents.show_batch_started)
         self.indexer.progressed.connect(self.documents.show_progress)
-        self.indexer.progressed.connect(self._on_indexer_progressed)
+        self.documents.counts_changed.connect(self._on_documents_counts_changed)
         self.indexer.batch_finished.connect(self._on_indexer_batch_finished)
         self.indexer.batch_failed.connect(self.documents.show_batch_failed)
         self.indexer.busy_changed.connect(self._on_indexer_busy_changed)
@@ -312,14 +312,7 @@ class MainWindow(QMainWindow):
     def _refresh_documents(self) -> None:
         """Re-read the library (at start and after each job; files in a batch update the
         panel one by one as they are reported)."""
-        self.documents.set_documents(self._documents())
-        self._show_document_count()
-
-    def _show_document_count(self) -> None:
-        """The status bar's and the chat's count: the documents panel's (they agree)."""
-        indexed = self.documents.model.count(Status.INDEXED)
-        self.status.set_document_count(indexed)
-        self.view.set_document_count(indexed)
+        self.documents.set_documents(self._documents())  # the counts follow (counts_changed)
 
     def _show_conversation(self, conversation_id: int | None) -> None:
         if conversation_id is None:
@@ -413,13 +406,14 @@ class MainWindow(QMainWindow):
             self.status.showMessage(url.toString())
 
     def _on_indexer_busy_changed(self, busy: bool) -> None:
+        stale = not busy and self.documents.model.count(Status.INDEXING) > 0
         self.documents.set_busy(busy)
-        if not busy:  # rows left 'indexing' by a cut batch show their stored state again
+        if stale:  # rows a cut batch left 'indexing': show their stored state
             self._refresh_documents()
 
-    def _on_indexer_progressed(self, progress: object) -> None:
-        del progress  # the panel shows it; the counts follow the panel's
-        self._show_document_count()
+    def _on_documents_counts_changed(self, indexed: int) -> None:
+        self.status.set_document_count(indexed)
+        self.view.set_document_count(indexed)
 
     def _on_indexer_batch_finished(self, report: object) -> None:
         if not isinstance(report, IngestReport):

@@ -29,6 +29,7 @@ PDF_SOURCES = ["docling_tests/sources/normal_4pages.pdf",
                "pdfminer_samples/zen_of_python_corrupted.pdf",
                "pypdf_resources/encryption/r6-owner-password.pdf",
                "pypdf_resources/encryption/r6-user-password.pdf",
+               "pypdf_resources/crazyones-encrypted-256.pdf",
                "pdfjs/scan-bad.pdf", "pdfjs/issue15590.pdf", "pdfjs/Pages-tree-refs.pdf",
                "derived_truncated/zero_bytes.pdf", "derived_truncated/not_a_pdf_html_renamed.pdf"]
 PDF_FILES = 50
@@ -71,14 +72,29 @@ def test_five_thousand_files_in_one_drop(open_window: OpenWindow, qtbot: QtBot,
     assert len(files) == TEXT_FILES + PDF_FILES
     window = open_window(tmp_path / "data", start=False)
     panel = window.documents
+    # Load the embedder and let it reach its peak working memory (a full batch of the
+    # longest chunks) before measuring: that is a fixed cost, not growth with the files.
+    warm_up = tmp_path / "warm-up.txt"
+    warm_up.write_text("\n\n".join(" ".join(f"Sentence {n} of paragraph {p} is long enough."
+                                              for n in range(40)) for p in range(80)))
+    with qtbot.waitSignal(window.indexer.batch_finished, timeout=300_000):
+        panel.paths_chosen.emit([warm_up])
+    qtbot.waitUntil(lambda: not window.indexer.busy, timeout=60_000)
 
     ticks: list[float] = []
     timer = QTimer()
     timer.setInterval(TICK_MS)
     timer.timeout.connect(lambda: ticks.append(time.monotonic()))
     finished_files: list[IngestProgress] = []
-    window.indexer.progressed.connect(
-        lambda progress: finished_files.append(progress) if progress.path else None)
+    rss: dict[int, float] = {}
+
+    def on_progress(progress: IngestProgress) -> None:
+        if progress.path is not None:
+            finished_files.append(progress)
+            if progress.done % 500 == 0:
+                rss[progress.done] = _rss_mb()
+
+    window.indexer.progressed.connect(on_progress)
 
     rss_before = _rss_mb()
     started = time.monotonic()
@@ -92,26 +108,29 @@ def test_five_thousand_files_in_one_drop(open_window: OpenWindow, qtbot: QtBot,
     report = finished.args[0]
     assert isinstance(report, IngestReport) and not report.cancelled
 
-    gaps = [later - earlier for earlier, later in pairwise(ticks)]
-    largest = max(gaps)
+    gaps = [(later - earlier, earlier - started) for earlier, later in pairwise(ticks)]
+    largest = max(gaps)[0]
+    print("\nlargest gaps (s, at s):", [(round(g, 3), round(t, 1)) for g, t in
+                                        sorted(gaps, reverse=True)[:6]])
     print(f"\n{len(files)} files in {elapsed:.1f} s; largest gap between {TICK_MS} ms ticks "
           f"{largest * 1000:.0f} ms over {len(ticks)} ticks; RSS {rss_before:.0f} -> "
-          f"{rss_after:.0f} MB")
+          f"{rss_after:.0f} MB; by files done: {rss}")
     assert largest < MAX_TICK_GAP_S
     assert rss_after - rss_before < MAX_RSS_GROWTH_MB
 
     assert [p.path for p in finished_files] == files, "every file reported, in order"
     model = panel.model
     assert model.count(Status.INDEXING) == 0
-    assert sorted(model.paths()) == sorted(str(path) for path in files)
+    assert sorted(model.paths()) == sorted([str(path) for path in files]
+                                           + [str(warm_up.resolve())])
     for error in report.failed:
         status = model.status(str(error.path))
         assert status in (Status.FAILED, Status.LOCKED)
         assert model.detail(str(error.path)) == error.reason
-    assert model.count(Status.INDEXED) == len(report.added) == len(files) - len(report.failed)
+    assert model.count(Status.INDEXED) - 1 == len(report.added) == len(files) - len(report.failed)
     assert model.count(Status.FAILED) + model.count(Status.LOCKED) == len(report.failed)
-    assert f"{len(report.added):,} documents" in panel.counts.text()
+    assert f"{len(report.added) + 1:,} documents" in panel.counts.text()
     locked = [str(e.path) for e in report.failed if model.status(str(e.path)) == Status.LOCKED]
-    assert window.passwords_dialog is not None, "protected PDFs are asked for at once"
+    assert locked and window.passwords_dialog is not None, "protected PDFs are asked for at once"
     assert sorted(window.passwords_dialog.paths()) == sorted(locked)
     window.passwords_dialog.skip_button.click()
