@@ -17,6 +17,8 @@ SMOOTHING = 0.3
 WINDOW_S = 1.0
 #: Files to finish before a time left is shown at all.
 SETTLE_FILES = 3
+#: With no file finished for this long (a long book), no time left is promised.
+STALL_S = 15.0
 
 
 class BatchEstimate:
@@ -33,6 +35,8 @@ class BatchEstimate:
         self._window_start = now
         self._window_done = 0
         self._window_pages = 0
+        self._now = now
+        self._last_file = now
         self.files_per_s: float | None = None
         self.pages_per_s: float | None = None
 
@@ -41,6 +45,9 @@ class BatchEstimate:
         while none comes, so a stall lowers the rates."""
         if total is not None:
             self.total = total
+        if done > self.done:
+            self._last_file = now
+        self._now = now
         self.done = max(self.done, done)
         self.pages = max(self.pages, pages)
         if self.done == 0:  # still starting (loading the embedder): not a rate to count
@@ -62,8 +69,10 @@ class BatchEstimate:
 
     @property
     def seconds_left(self) -> float | None:
-        """Seconds to finish the batch at the smoothed rate; None while it is not settled."""
-        if self.done < self._settle_files or not self.files_per_s:
+        """Seconds to finish the batch at the smoothed rate; None while it is not settled or
+        while one file holds everything up (the rate then says nothing about the rest)."""
+        if self.done < self._settle_files or not self.files_per_s \
+                or self._now - self._last_file > STALL_S:
             return None
         return max(0, self.total - self.done) / self.files_per_s
 
@@ -100,7 +109,7 @@ def progress_text(estimate: BatchEstimate, current: str, current_pages: int | No
     parts = [f"{estimate.done:,} of {estimate.total:,} file{'s' if estimate.total != 1 else ''}"]
     if estimate.pages:
         parts.append(f"{estimate.pages:,} page{'s' if estimate.pages != 1 else ''}")
-    if estimate.pages_per_s is not None and estimate.done:
+    if estimate.pages_per_s and estimate.done:
         parts.append(f"{estimate.pages_per_s:.0f} pages/s" if estimate.pages_per_s >= 10
                      else f"{estimate.pages_per_s:.1f} pages/s")
     left = format_time_left(estimate.seconds_left)

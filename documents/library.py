@@ -286,7 +286,8 @@ class Library:
                 batch, vectors = batches.popleft()
                 if vectors is not None and not vectors.done() and not (
                         cancel is not None and cancel.is_set()):
-                    starting(batch[0].path, batch[0].page_count)
+                    slowest = max(batch, key=lambda item: len(item.chunks))
+                    starting(slowest.path, slowest.page_count)
                 offset = 0
                 for item in batch:
                     if cancel is not None and cancel.is_set():

@@ -57,6 +57,18 @@ def test_a_stall_lowers_the_rate_and_raises_the_time_left() -> None:
     assert estimate.seconds_left > 2 * before
 
 
+def test_a_long_stall_promises_no_time_left() -> None:
+    estimate = BatchEstimate(100, now=0.0)
+    for second in range(1, 6):
+        estimate.update(5 * second, 5 * second, now=float(second))
+    assert estimate.seconds_left is not None
+    estimate.update(25, 25, now=30.0)  # one book for 25 s: the rate says nothing about it
+    assert estimate.seconds_left is None
+    assert "left" not in progress_text(estimate, "book.pdf", 352).counts
+    estimate.update(26, 377, now=31.0)
+    assert estimate.seconds_left is not None
+
+
 def test_the_total_can_be_learned_late() -> None:
     estimate = BatchEstimate(0, now=0.0)
     estimate.update(0, 0, now=0.1, total=50)

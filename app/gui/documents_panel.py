@@ -60,7 +60,7 @@ MAX_LISTED_FAILURES = 8
 DRAIN_BUDGET_S = 0.03
 #: How often the progress line refreshes its rates while no file finishes (a long book).
 TICK_MS = 1000
-STATUS_COLUMN_WIDTH = 116
+STATUS_COLUMN_WIDTH = 96
 
 
 def _file_filter() -> str:

@@ -140,7 +140,7 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(2, 0)
         self.conversations.setMinimumWidth(200)
         self.documents.setMinimumWidth(290)
-        splitter.setSizes([250, 710, 320])
+        splitter.setSizes([240, 680, 360])
         return splitter
 
     def _build_actions(self) -> None:

@@ -37,7 +37,7 @@ PDF_FILES = 50
 MAX_TICK_GAP_S = 2.0
 TICK_MS = 50
 #: Memory may grow by the index and caches, not by anything per file shown.
-MAX_RSS_GROWTH_MB = 600
+MAX_RSS_GROWTH_MB = 300
 
 
 def _rss_mb() -> float:
