@@ -66,7 +66,7 @@ class PasswordsDialog(QDialog):
         self.shared.setObjectName("sharedPassword")
         self.shared.setEchoMode(QLineEdit.EchoMode.Password)
         self.shared.setPlaceholderText("One password to try on all of them")
-        each = QLabel("Or give a file its own password (double-click its row):", self)
+        each = QLabel("Or give a file its own password (click its Password cell):", self)
         each.setObjectName("dialogMeta")
         each.setWordWrap(True)
 
