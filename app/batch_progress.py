@@ -68,11 +68,15 @@ class BatchEstimate:
         return sample if old is None else self._smoothing * sample + (1 - self._smoothing) * old
 
     @property
+    def stalled(self) -> bool:
+        """No file finished for `STALL_S`: one file (a long book) holds everything up."""
+        return self._now - self._last_file > STALL_S
+
+    @property
     def seconds_left(self) -> float | None:
         """Seconds to finish the batch at the smoothed rate; None while it is not settled or
         while one file holds everything up (the rate then says nothing about the rest)."""
-        if self.done < self._settle_files or not self.files_per_s \
-                or self._now - self._last_file > STALL_S:
+        if self.done < self._settle_files or not self.files_per_s or self.stalled:
             return None
         return max(0, self.total - self.done) / self.files_per_s
 
@@ -109,7 +113,7 @@ def progress_text(estimate: BatchEstimate, current: str, current_pages: int | No
     parts = [f"{estimate.done:,} of {estimate.total:,} file{'s' if estimate.total != 1 else ''}"]
     if estimate.pages:
         parts.append(f"{estimate.pages:,} page{'s' if estimate.pages != 1 else ''}")
-    if estimate.pages_per_s and estimate.done:
+    if estimate.pages_per_s and estimate.done and not estimate.stalled:
         parts.append(f"{estimate.pages_per_s:.0f} pages/s" if estimate.pages_per_s >= 10
                      else f"{estimate.pages_per_s:.1f} pages/s")
     left = format_time_left(estimate.seconds_left)

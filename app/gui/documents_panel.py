@@ -132,6 +132,8 @@ class DocumentsPanel(QFrame):
         self._estimate: BatchEstimate | None = None
         self._current = ""
         self._current_pages: int | None = None
+        #: The file a start report named, until it is finished: the line keeps showing it.
+        self._waiting_for: Path | None = None
 
         title = QLabel("Documents", self)
         title.setObjectName("panelTitle")
@@ -291,7 +293,7 @@ class DocumentsPanel(QFrame):
         self._on_dismiss_button_clicked()  # a new batch: the last one's failures are old news
         names = ", ".join(path.name for path in paths[:3]) + ("…" if len(paths) > 3 else "")
         self._estimate = BatchEstimate(0, time.monotonic())
-        self._current, self._current_pages = "", None
+        self._current, self._current_pages, self._waiting_for = "", None, None
         self.progress_label.set_full_text(f"Preparing {names}")
         self.progress_counts.setText("")
         self.progress_bar.setRange(0, 0)
@@ -334,10 +336,13 @@ class DocumentsPanel(QFrame):
     def _apply(self, progress: IngestProgress) -> None:
         if progress.current is not None:
             self._current, self._current_pages = progress.current.name, progress.current_pages
+            self._waiting_for = progress.current
             if self.model.status(str(progress.current)) is None:
                 self.model.upsert(DocumentRow.indexing(str(progress.current)))
         elif progress.path is not None:
-            self._current, self._current_pages = progress.path.name, progress.file_pages
+            if self._waiting_for in (None, progress.path):  # else the wait still names it
+                self._waiting_for = None
+                self._current, self._current_pages = progress.path.name, progress.file_pages
             self._show_file(progress)
 
     def _show_file(self, progress: IngestProgress) -> None:
