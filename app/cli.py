@@ -179,7 +179,8 @@ def _progress_printer(enabled: bool) -> Callable[[IngestProgress], None] | None:
         return None
 
     def show(progress: IngestProgress) -> None:
-        name = progress.path.name if progress.path else ""
+        path = progress.path or progress.current  # a finished file, or the one at work
+        name = path.name if path else ""
         print(f"\r[{progress.done}/{progress.total}] {progress.chunks} chunks  {name[:50]:<50}",
               end="", file=sys.stderr, flush=True)
     return show

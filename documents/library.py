@@ -54,12 +54,28 @@ class EmbedderMismatchError(EnclaveError, RuntimeError):
 
 @dataclass(frozen=True)
 class IngestProgress:
-    """Where a batch stands, reported after each file."""
+    """Where a batch stands, reported after each file, and when it waits on a file.
+
+    A finished file's report has `path` and what became of it, so a front end can update
+    that one file's row. A start report (`path` None, `current` set) comes when the batch is
+    about to wait on a file that is slow to read or embed, so a long book shows as the file
+    at work while it is processed.
+    """
 
     done: int
     total: int
     path: Path | None
     chunks: int
+    #: Pages of the files stored so far in this batch (a text file counts as one).
+    pages: int = 0
+    #: What became of `path`: unchanged, or failed (`error`), or stored with these counts.
+    unchanged: bool = False
+    error: DocumentError | None = None
+    file_chunks: int = 0
+    file_pages: int | None = None
+    #: Start reports only: the file the batch now waits on, and its pages once extracted.
+    current: Path | None = None
+    current_pages: int | None = None
 
 
 @dataclass
@@ -109,6 +125,12 @@ class _PreparedFile:
         self.error = DocumentError(self.path, FailureKind.INTERNAL, "",
                                    f"while {stage}:\n{technical(error)}")
         self.chunks = []
+
+    def progress(self, done: int, total: int, report: IngestReport) -> IngestProgress:
+        """The report of this file, once stored and counted in `report`."""
+        return IngestProgress(done, total, self.path, report.chunks, report.pages,
+                              unchanged=self.unchanged, error=self.error,
+                              file_chunks=len(self.chunks), file_pages=self.page_count)
 
     def report(self, report: IngestReport) -> None:
         if self.unchanged:
@@ -247,6 +269,13 @@ class Library:
         batches: deque[tuple[list[_PreparedFile], Future[list[Vectors | None]] | None]] = deque()
         queued = 0
         failure: Exception | None = None
+        finished = 0
+
+        def starting(path: Path, pages: int | None = None) -> None:
+            """Say which file the batch is about to wait on (see `IngestProgress`)."""
+            if progress is not None:
+                progress(IngestProgress(finished, len(files), None, report.chunks, report.pages,
+                                        current=path, current_pages=pages))
 
         def next_batch() -> list[_PreparedFile]:
             """Prepared files in order, up to a batch of chunks (or one file without any).
@@ -262,6 +291,8 @@ class Library:
                     tried = [p for p in (passwords.get(path), password) if p is not None]
                     prepared.append(preparing.submit(self._prepare_file, path, tried))
                     queued += 1
+                if not prepared[0].done():
+                    starting(files[queued - len(prepared)])
                 try:
                     batch.append(prepared.popleft().result())
                 except Exception as error:
@@ -273,7 +304,6 @@ class Library:
             return batch
 
         try:
-            finished = 0
             while not report.cancelled:
                 while (len(batches) < 2 and failure is None
                        and not (cancel is not None and cancel.is_set())):
@@ -289,6 +319,10 @@ class Library:
                                         and (queued < len(files) or bool(prepared)))
                     break
                 batch, embedded = batches.popleft()
+                if embedded is not None and not embedded.done() and not (
+                        cancel is not None and cancel.is_set()):
+                    slowest = max(batch, key=lambda item: len(item.chunks))
+                    starting(slowest.path, slowest.page_count)
                 parts = embedded.result() if embedded is not None else [None] * len(batch)
                 for item, part in zip(batch, parts, strict=True):
                     if cancel is not None and cancel.is_set():
@@ -298,7 +332,7 @@ class Library:
                     item.report(report)
                     finished += 1
                     if progress is not None:
-                        progress(IngestProgress(finished, len(files), item.path, report.chunks))
+                        progress(item.progress(finished, len(files), report))
         finally:
             for future in prepared:
                 future.cancel()

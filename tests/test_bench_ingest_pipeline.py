@@ -48,9 +48,15 @@ def test_pipeline_stores_what_sequential_ingestion_would(library: Library, mixed
     seen: list[IngestProgress] = []
     report = library.add([mixed_dir], progress=seen.append)
     files = sorted(p.resolve() for p in mixed_dir.iterdir())
+    starts = [p for p in seen if p.path is None]
+    assert all(p.current in files for p in starts), "a start report names a file of the batch"
+    seen = [p for p in seen if p.path is not None]
     assert [p.path for p in seen] == files
     assert [p.done for p in seen] == list(range(1, len(files) + 1))
     assert [p.chunks for p in seen] == sorted(p.chunks for p in seen)
+    assert sum(p.file_chunks for p in seen) == seen[-1].chunks == report.chunks
+    assert seen[-1].pages == report.pages
+    assert [p.path for p in seen if p.error is not None] == [e.path for e in report.failed]
     assert report.added == [f for f in files if f.name not in {"c_empty.md", "d_broken.pdf"}]
     assert [(e.path.name, e.kind) for e in report.failed] == [
         ("c_empty.md", FailureKind.EMPTY), ("d_broken.pdf", FailureKind.DAMAGED)]

@@ -1,43 +1,66 @@
 """The documents side panel: what is indexed, what failed and why, and indexing progress.
 
 The panel shows state and emits what the user chose; the window hands that to the
-`IndexingController`. Failures are listed in the panel itself rather than in a modal box,
-so a batch of a hundred files with three bad ones never blocks the user.
+`IndexingController`. The library is a tree of folders and files over `DocumentsModel`,
+updated file by file as the indexer reports, with a filter box. Failures are listed in the
+panel itself rather than in a modal box, so a batch of a hundred files with three bad ones
+never blocks the user; files that need a password wait there to be unlocked.
 """
 
 from __future__ import annotations
 
 import html
+import time
+from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QIcon
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
     QFrame,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
+    QLineEdit,
+    QMenu,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTreeView,
     QVBoxLayout,
     QWidget,
 )
 
-from app.gui.resources import icon_path
+from app.batch_progress import BatchEstimate, progress_text
+from app.gui.documents_model import (
+    NAME_COLUMN,
+    PATH_ROLE,
+    STATUS_COLUMN,
+    STATUS_ROLE,
+    DocumentRow,
+    DocumentsFilter,
+    DocumentsModel,
+    Status,
+    indexed_detail,
+)
+from app.pending_batch import PendingBatch
 from documents.errors import DocumentError
 from documents.extract import SUPPORTED_SUFFIXES
 from documents.library import IngestProgress, IngestReport
 from documents.store import DocumentRecord
 
-PATH_ROLE = Qt.ItemDataRole.UserRole
-STATUS_ROLE = Qt.ItemDataRole.UserRole + 1
-
-#: Failures listed in the panel at once; the rest are summarised as a count.
+#: Failures listed in the banner at once; the rest are summarised as a count.
 MAX_LISTED_FAILURES = 8
+#: The longest the panel shows queued reports before letting the window repaint, in s.
+DRAIN_BUDGET_S = 0.03
+#: How often the progress line refreshes its rates while no file finishes (a long book).
+TICK_MS = 1000
+STATUS_COLUMN_WIDTH = 96
 
 
 def _file_filter() -> str:
@@ -45,43 +68,119 @@ def _file_filter() -> str:
     return f"Documents ({patterns});;All files (*)"
 
 
+def _plural(count: int, word: str, plural: str = "") -> str:
+    return f"{count:,} {word if count == 1 else (plural or word + 's')}"
+
+
+class _StatusDelegate(QStyledItemDelegate):
+    """Elides the status column at its end ('needs a pass…'), the names in their middle."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem,  # noqa: N802 (Qt's name)
+                        index: QModelIndex | QPersistentModelIndex) -> None:
+        super().initStyleOption(option, index)
+        option.textElideMode = Qt.TextElideMode.ElideRight
+
+
+class _ElidedLabel(QLabel):
+    """One line that shortens itself in the middle ('Indexing a-very-lo…ng-name.pdf') rather
+    than widening the panel."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setMinimumWidth(40)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def set_full_text(self, text: str) -> None:
+        self._full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        self.setText(self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideMiddle,
+                                                   max(self.width(), 40)))
+
+
 class DocumentsPanel(QFrame):
-    """The library as a list with a status icon per file, plus add/remove and progress."""
+    """The library grouped by folder with a status per file, plus add/remove and progress."""
 
     paths_chosen = Signal(list)
     """Files or folders the user picked to index (list of Path)."""
     remove_requested = Signal(list)
     """Documents the user asked to forget (list of Path)."""
+    unlock_requested = Signal(list)
+    """Files needing a password the user wants to unlock (list of str paths)."""
     cancel_requested = Signal()
+    resume_requested = Signal()
+    """The user chose to resume the batch an earlier run left unfinished."""
+    resume_dismissed = Signal()
+    counts_changed = Signal(int)
+    """The number of indexed documents shown (the status bar follows it)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("documentsPanel")
-        self._icons = {status: QIcon(str(icon_path(f"doc-{status}")))
-                       for status in ("indexed", "failed", "indexing")}
-        self._failures: list[DocumentError] = []
+        self._batch_failures: list[DocumentError] = []
+        self._estimate: BatchEstimate | None = None
+        self._current = ""
+        self._current_pages: int | None = None
+        #: The file a start report named, until it is finished: the line keeps showing it.
+        self._waiting_for: Path | None = None
 
         title = QLabel("Documents", self)
         title.setObjectName("panelTitle")
         self.counts = QLabel("", self)
         self.counts.setObjectName("panelMeta")
+        self.counts.setWordWrap(True)
 
-        self.list = QListWidget(self)
-        self.list.setObjectName("documentList")
-        self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.list.setUniformItemSizes(True)
-        self.list.setAcceptDrops(False)
-        self.list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.list.itemSelectionChanged.connect(self._on_list_item_selection_changed)
+        self.model = DocumentsModel(self)
+        self.proxy = DocumentsFilter(self.model, self)
+        self.filter_edit = QLineEdit(self)
+        self.filter_edit.setObjectName("documentFilter")
+        self.filter_edit.setPlaceholderText("Filter by name or status")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.textChanged.connect(self._on_filter_edit_text_changed)
+
+        self.tree = QTreeView(self)
+        self.tree.setObjectName("documentList")
+        self.tree.setModel(self.proxy)
+        self.tree.setHeaderHidden(True)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.tree.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.tree.setAcceptDrops(False)
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.tree.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.tree.setItemDelegateForColumn(STATUS_COLUMN, _StatusDelegate(self.tree))
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._on_tree_context_menu_requested)
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(NAME_COLUMN, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(STATUS_COLUMN, QHeaderView.ResizeMode.Fixed)
+        header.resizeSection(STATUS_COLUMN, STATUS_COLUMN_WIDTH)
+        self.tree.selectionModel().selectionChanged.connect(self._on_tree_selection_changed)
+        self.proxy.rowsInserted.connect(self._on_proxy_rows_inserted)
 
         self.add_files_button = QPushButton("Add files…", self)
         self.add_folder_button = QPushButton("Add folder…", self)
+        self.unlock_button = QPushButton("Unlock…", self)
+        self.unlock_button.setToolTip("Give the password of the documents that need one")
+        self.unlock_button.setVisible(False)
         self.remove_button = QPushButton("Remove", self)
         self.remove_button.setEnabled(False)
         self.remove_button.setToolTip("Forget the selected documents (the files stay on disk)")
         self.add_files_button.clicked.connect(self._on_add_files_button_clicked)
         self.add_folder_button.clicked.connect(self._on_add_folder_button_clicked)
+        self.unlock_button.clicked.connect(self._on_unlock_button_clicked)
         self.remove_button.clicked.connect(self._on_remove_button_clicked)
         buttons = QHBoxLayout()
         buttons.setSpacing(6)
@@ -92,8 +191,12 @@ class DocumentsPanel(QFrame):
 
         self.progress_frame = QFrame(self)
         self.progress_frame.setObjectName("progressFrame")
-        self.progress_label = QLabel("", self.progress_frame)
-        self.progress_label.setObjectName("panelMeta")
+        self.progress_label = _ElidedLabel(self.progress_frame)
+        self.progress_label.setObjectName("progressCurrent")
+        self.progress_counts = QLabel("", self.progress_frame)
+        self.progress_counts.setObjectName("panelMeta")
+        self.progress_counts.setTextFormat(Qt.TextFormat.PlainText)
+        self.progress_counts.setWordWrap(True)
         self.progress_bar = QProgressBar(self.progress_frame)
         self.progress_bar.setTextVisible(False)
         self.progress_bar.setFixedHeight(6)
@@ -105,10 +208,40 @@ class DocumentsPanel(QFrame):
         progress_row.addWidget(self.cancel_button)
         progress_layout = QVBoxLayout(self.progress_frame)
         progress_layout.setContentsMargins(10, 8, 10, 8)
-        progress_layout.setSpacing(6)
+        progress_layout.setSpacing(4)
         progress_layout.addLayout(progress_row)
+        progress_layout.addWidget(self.progress_counts)
         progress_layout.addWidget(self.progress_bar)
         self.progress_frame.hide()
+        self._updates: deque[IngestProgress] = deque()
+        self._drain = QTimer(self)
+        self._drain.setSingleShot(True)
+        self._drain.setInterval(0)
+        self._drain.timeout.connect(self._on_drain_timeout)
+        self._tick = QTimer(self)
+        self._tick.setInterval(TICK_MS)
+        self._tick.timeout.connect(self._on_tick_timeout)
+
+        self.resume_frame = QFrame(self)
+        self.resume_frame.setObjectName("failuresFrame")
+        self.resume_label = QLabel("", self.resume_frame)
+        self.resume_label.setObjectName("failuresLabel")
+        self.resume_label.setWordWrap(True)
+        self.resume_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.resume_button = QPushButton("Resume", self.resume_frame)
+        self.resume_dismiss_button = QPushButton("Dismiss", self.resume_frame)
+        self.resume_dismiss_button.setObjectName("dismissButton")
+        self.resume_button.clicked.connect(self._on_resume_button_clicked)
+        self.resume_dismiss_button.clicked.connect(self._on_resume_dismiss_button_clicked)
+        resume_buttons = QHBoxLayout()
+        resume_buttons.addStretch(1)
+        resume_buttons.addWidget(self.resume_dismiss_button)
+        resume_buttons.addWidget(self.resume_button)
+        resume_layout = QVBoxLayout(self.resume_frame)
+        resume_layout.setContentsMargins(10, 8, 10, 8)
+        resume_layout.addWidget(self.resume_label)
+        resume_layout.addLayout(resume_buttons)
+        self.resume_frame.hide()
 
         self.failures_frame = QFrame(self)
         self.failures_frame.setObjectName("failuresFrame")
@@ -129,89 +262,226 @@ class DocumentsPanel(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(14, 14, 14, 14)
         layout.setSpacing(8)
+        counts_row = QHBoxLayout()
+        counts_row.setSpacing(6)
+        counts_row.addWidget(self.counts, 1)
+        counts_row.addWidget(self.unlock_button, 0, Qt.AlignmentFlag.AlignTop)
         layout.addWidget(title)
-        layout.addWidget(self.counts)
-        layout.addWidget(self.list, 1)
+        layout.addLayout(counts_row)
+        layout.addWidget(self.filter_edit)
+        layout.addWidget(self.tree, 1)
+        layout.addWidget(self.resume_frame)
         layout.addWidget(self.progress_frame)
         layout.addWidget(self.failures_frame)
         layout.addLayout(buttons)
+        self._update_counts()
 
     # -- state from the window ----------------------------------------------------------------
-    def set_documents(self, records: Sequence[DocumentRecord],
-                      indexing: Sequence[Path] = ()) -> None:
-        """Show the library's documents, plus queued paths not in it yet as 'indexing'."""
-        selected = {item.data(PATH_ROLE) for item in self.list.selectedItems()}
-        self.list.clear()
-        known = {record.path for record in records}
-        for record in records:
-            self._add_item(record.path, record.name, record.status, _tooltip(record))
-        for path in indexing:
-            if path not in known:
-                self._add_item(path, path.name, "indexing", f"{path}\nWaiting to be indexed…")
-        for row in range(self.list.count()):
-            item = self.list.item(row)
-            if item.data(PATH_ROLE) in selected:
-                item.setSelected(True)
-        indexed = [r for r in records if r.status == "indexed"]
-        failed = len(records) - len(indexed)
-        chunks = sum(r.chunk_count for r in indexed)
-        parts = [f"{len(indexed)} document{'s' if len(indexed) != 1 else ''}",
-                 f"{chunks} chunk{'s' if chunks != 1 else ''}"]
-        if failed:
-            parts.append(f"{failed} failed")
-        self.counts.setText(" · ".join(parts))
+    def set_documents(self, records: Sequence[DocumentRecord]) -> None:
+        """Show the library's documents, changing only the rows that differ."""
+        self._apply_updates()
+        self.model.reconcile(DocumentRow.from_record(record) for record in records)
+        self._update_counts()
 
-    def _add_item(self, path: Path, name: str, status: str, tooltip: str) -> None:
-        item = QListWidgetItem(self._icons.get(status, QIcon()), name)
-        item.setData(PATH_ROLE, path)
-        item.setData(STATUS_ROLE, status)
-        item.setToolTip(tooltip)
-        self.list.addItem(item)
+    def mark_indexing(self, paths: Sequence[str], detail: str) -> None:
+        """Show files queued again (to unlock them) as being indexed."""
+        for path in paths:
+            self.model.upsert(DocumentRow.indexing(path, detail))
+        self._update_counts()
 
     def show_batch_started(self, paths: Sequence[Path]) -> None:
+        self._on_dismiss_button_clicked()  # a new batch: the last one's failures are old news
         names = ", ".join(path.name for path in paths[:3]) + ("…" if len(paths) > 3 else "")
-        self.progress_label.setText(f"Preparing {names}")
+        self._estimate = BatchEstimate(0, time.monotonic())
+        self._current, self._current_pages, self._waiting_for = "", None, None
+        self.progress_label.set_full_text(f"Preparing {names}")
+        self.progress_counts.setText("")
         self.progress_bar.setRange(0, 0)
         self.cancel_button.setEnabled(True)
         self.progress_frame.show()
+        self._tick.start()
 
     def show_progress(self, progress: IngestProgress) -> None:
-        self.progress_bar.setRange(0, max(progress.total, 1))
-        self.progress_bar.setValue(progress.done)
-        self.progress_label.setText(
-            f"{progress.done} / {progress.total} files, {progress.chunks} chunks")
-        self.progress_label.setToolTip(str(progress.path or ""))
+        """One report of the running batch: a file started or finished.
+
+        Reports come in bursts (a few hundred small files embedded together are stored in
+        a blink): they are queued and shown a slice of at most `DRAIN_BUDGET_S` at a time,
+        so the window keeps repainting and answering between slices.
+        """
+        self._updates.append(progress)
+        if not self._drain.isActive():
+            self._drain.start()
+
+    def _on_drain_timeout(self) -> None:
+        self._apply_updates(time.monotonic() + DRAIN_BUDGET_S)
+        if self._updates:
+            self._drain.start()
+
+    def _apply_updates(self, deadline: float | None = None) -> None:
+        """Show queued reports (until `deadline`, or all of them), then the progress line."""
+        last: IngestProgress | None = None
+        while self._updates and (deadline is None or time.monotonic() < deadline):
+            last = self._updates.popleft()
+            self._apply(last)
+        if last is None:
+            return
+        if self._estimate is None:
+            self._estimate = BatchEstimate(last.total, time.monotonic())
+        self._estimate.update(last.done, last.pages, time.monotonic(), last.total)
+        self.progress_bar.setRange(0, max(last.total, 1))
+        self.progress_bar.setValue(last.done)
+        self._show_progress_text()
+        self._update_counts()
+
+    def _apply(self, progress: IngestProgress) -> None:
+        if progress.current is not None:
+            self._current, self._current_pages = progress.current.name, progress.current_pages
+            self._waiting_for = progress.current
+            if self.model.status(str(progress.current)) is None:
+                self.model.upsert(DocumentRow.indexing(str(progress.current)))
+        elif progress.path is not None:
+            if self._waiting_for in (None, progress.path):  # else the wait still names it
+                self._waiting_for = None
+                self._current, self._current_pages = progress.path.name, progress.file_pages
+            self._show_file(progress)
+
+    def _show_file(self, progress: IngestProgress) -> None:
+        assert progress.path is not None
+        path = str(progress.path)
+        if progress.error is not None:
+            self.model.upsert(DocumentRow.from_error(progress.error))
+        elif not progress.unchanged:
+            self.model.upsert(DocumentRow(
+                path, Status.INDEXED, indexed_detail(progress.file_pages, progress.file_chunks),
+                progress.file_chunks))
+        elif self.model.status(path) == Status.INDEXING:
+            self.model.remove(path)  # unchanged but unknown here: the next reload shows it
+
+    def _show_progress_text(self) -> None:
+        if self._estimate is None:
+            return
+        text = progress_text(self._estimate, self._current, self._current_pages)
+        self.progress_label.set_full_text(text.current)
+        self.progress_counts.setText(text.counts)
 
     def show_batch_finished(self, report: IngestReport) -> None:
+        """Drop the files the batch purged, record failures the library keeps no row for,
+        and list the batch's failures (no re-read of the library: rows changed one by one)."""
+        self._apply_updates()
+        for path in report.removed:
+            self.model.remove(str(path))
+        for error in report.failed:
+            if self.model.status(str(error.path)) in (None, Status.INDEXING):
+                self.model.upsert(DocumentRow.from_error(error, transient=True))
+        self._update_counts()
         if report.failed:
-            self._failures.extend(report.failed)
+            self._batch_failures = list(report.failed)
             self._show_failures()
 
     def show_batch_failed(self, message: str) -> None:
+        self._batch_failures = []
         self.failures_label.setText(f"<b>Indexing stopped.</b><br>{html.escape(message)}")
         self.failures_frame.show()
+
+    def show_interrupted(self, batch: PendingBatch) -> None:
+        """Offer to resume a batch an earlier run did not finish (non-modal)."""
+        what = (_plural(batch.files, "file") if batch.files
+                else _plural(len(batch.paths), "file or folder", "files or folders"))
+        self.resume_label.setText(f"Indexing of {what} was interrupted. Files already "
+                                  "indexed are kept; resume to index the rest.")
+        self.resume_label.setToolTip("\n".join(batch.paths[:20]))
+        self.resume_frame.show()
 
     def set_busy(self, busy: bool) -> None:
         """Progress shows while any batch is queued or running."""
         self.progress_frame.setVisible(busy)
         if busy:
             self.progress_bar.setRange(0, 0)
-            self.progress_label.setText("Waiting for the embedder…")
+            self.progress_label.set_full_text("Waiting for the embedder…")
+            self.progress_counts.setText("")
             self.cancel_button.setEnabled(True)
+        else:
+            self._apply_updates()
+            self._tick.stop()
+            self._estimate = None
+            self.model.clear_indexing()
+            self._update_counts()
+
+    def selected_paths(self, status: Status | None = None) -> list[str]:
+        """Files selected (a selected folder stands for all its files), by path."""
+        paths: list[str] = []
+        for index in self.tree.selectionModel().selectedRows(NAME_COLUMN):
+            source = self.proxy.mapToSource(index)
+            item = self.model.itemFromIndex(source)
+            children = ([item.child(row) for row in range(item.rowCount())]
+                        if item.data(STATUS_ROLE) == Status.FOLDER else [item])
+            paths.extend(str(child.data(PATH_ROLE)) for child in children
+                         if status is None or child.data(STATUS_ROLE) == status)
+        return list(dict.fromkeys(paths))
+
+    # -- display -------------------------------------------------------------------------------
+    def _update_counts(self) -> None:
+        indexed = self.model.count(Status.INDEXED)
+        failed = self.model.count(Status.FAILED)
+        locked = self.model.count(Status.LOCKED)
+        parts = [_plural(indexed, "document"), _plural(self.model.chunks, "chunk")]
+        if failed:
+            parts.append(f"{failed:,} failed")
+        if locked:
+            parts.append(f"{locked:,} need{'s' if locked == 1 else ''} a password")
+        self.counts.setText(" · ".join(parts))
+        self.counts_changed.emit(indexed)
+        self.unlock_button.setVisible(locked > 0)
+        if self.failures_frame.isVisible() and self._batch_failures:
+            self._show_failures()
 
     def _show_failures(self) -> None:
-        count = len(self._failures)
-        lines = [f"<b>{count} file{'s' if count != 1 else ''} could not be indexed</b>"]
-        for error in self._failures[:MAX_LISTED_FAILURES]:
-            lines.append(f"{html.escape(error.path.name)} — {html.escape(error.reason)}")
-        if count > MAX_LISTED_FAILURES:
-            lines.append(f"…and {count - MAX_LISTED_FAILURES} more (see the list above)")
+        """The banner: the library's count of files not indexed (the header's, so the two
+        agree), then the reasons of the last batch's failures."""
+        failed = self.model.count(Status.FAILED)
+        locked = self.model.count(Status.LOCKED)
+        count = failed + locked
+        if count == 0:
+            self.failures_frame.hide()
+            return
+        heading = f"{_plural(count, 'file')} could not be indexed"
+        if locked:
+            heading += f" ({locked:,} need{'s' if locked == 1 else ''} a password)"
+        lines = [f"<b>{heading}</b>"]
+        listed = self._batch_failures[:MAX_LISTED_FAILURES]
+        lines += [f"{html.escape(error.path.name)} — {html.escape(error.reason)}"
+                  for error in listed]
+        if count > len(listed):
+            lines.append(f"…and {count - len(listed):,} more: see the list above")
         self.failures_label.setText("<br>".join(lines))
         self.failures_frame.show()
 
     # -- slots ---------------------------------------------------------------------------------
-    def _on_list_item_selection_changed(self) -> None:
-        self.remove_button.setEnabled(bool(self.list.selectedItems()))
+    def _on_filter_edit_text_changed(self, text: str) -> None:
+        self.proxy.set_text(text)
+        if text.strip():
+            self.tree.expandAll()
+
+    def _on_proxy_rows_inserted(self, parent: QModelIndex, first: int, last: int) -> None:
+        if not parent.isValid():  # a new folder: show its files
+            for row in range(first, last + 1):
+                self.tree.expand(self.proxy.index(row, NAME_COLUMN))
+
+    def _on_tree_selection_changed(self) -> None:
+        selected = self.selected_paths()
+        self.remove_button.setEnabled(any(
+            self.model.status(path) != Status.INDEXING for path in selected))
+
+    def _on_tree_context_menu_requested(self, position: QPoint) -> None:
+        menu = QMenu(self)
+        locked = self.selected_paths(Status.LOCKED)
+        if locked:
+            menu.addAction(f"Unlock {_plural(len(locked), 'file')}…",
+                           lambda: self.unlock_requested.emit(locked))
+        if self.remove_button.isEnabled():
+            menu.addAction("Remove", self._on_remove_button_clicked)
+        if not menu.isEmpty():
+            menu.exec(self.tree.viewport().mapToGlobal(position))
 
     def _on_add_files_button_clicked(self) -> None:
         names, _ = QFileDialog.getOpenFileNames(self, "Add documents", str(Path.home()),
@@ -225,24 +495,40 @@ class DocumentsPanel(QFrame):
         if folder:
             self.paths_chosen.emit([Path(folder)])
 
+    def _on_unlock_button_clicked(self) -> None:
+        """The selected files that need a password, or all of them when none is selected."""
+        self.unlock_requested.emit(self.selected_paths(Status.LOCKED)
+                                   or self.model.paths(Status.LOCKED))
+
     def _on_remove_button_clicked(self) -> None:
-        paths = [item.data(PATH_ROLE) for item in self.list.selectedItems()
-                 if item.data(STATUS_ROLE) != "indexing"]
+        paths = [path for path in self.selected_paths()
+                 if self.model.status(path) != Status.INDEXING]
+        for path in paths:  # failures the library keeps no row for: nothing to ask it
+            if self.model.transient(path):
+                self.model.remove(path)
+        self._update_counts()
         if paths:
-            self.remove_requested.emit(paths)
+            self.remove_requested.emit([Path(path) for path in paths])
 
     def _on_cancel_button_clicked(self) -> None:
         self.cancel_button.setEnabled(False)
-        self.progress_label.setText("Cancelling after the current file…")
+        self.progress_label.set_full_text("Cancelling after the current file…")
         self.cancel_requested.emit()
 
+    def _on_tick_timeout(self) -> None:
+        if self._estimate is not None:
+            self._estimate.update(self._estimate.done, self._estimate.pages, time.monotonic())
+            if self.cancel_button.isEnabled():
+                self._show_progress_text()
+
     def _on_dismiss_button_clicked(self) -> None:
-        self._failures.clear()
+        self._batch_failures.clear()
         self.failures_frame.hide()
 
+    def _on_resume_button_clicked(self) -> None:
+        self.resume_frame.hide()
+        self.resume_requested.emit()
 
-def _tooltip(record: DocumentRecord) -> str:
-    if record.status == "indexed":
-        pages = f"{record.pages} pages, " if record.pages else ""
-        return f"{record.path}\nIndexed: {pages}{record.chunk_count} chunks"
-    return f"{record.path}\nFailed: {record.error or 'unknown reason'}"
+    def _on_resume_dismiss_button_clicked(self) -> None:
+        self.resume_frame.hide()
+        self.resume_dismissed.emit()

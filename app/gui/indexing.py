@@ -1,11 +1,14 @@
 """Adding and removing documents on the indexing lane, so the window never waits for them.
 
 Batches run one after another on the lane; each reports progress after every file. Removal
-goes through the same lane so it never races a batch that is writing the same index.
+goes through the same lane so it never races a batch that is writing the same index. The
+paths of unfinished batches are kept on disk (`PendingBatchFile`) so that a batch cut by a
+cancel, a crash or a quit can be offered for resuming at the next start.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -14,7 +17,10 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from app.gui.lanes import Job, Lane
+from app.pending_batch import PendingBatch, PendingBatchFile
 from documents.library import IngestProgress, IngestReport, Library
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -28,31 +34,33 @@ class IndexingController(QObject):
     batch_started = Signal(list)
     """The paths of the batch now running (files and folders as given)."""
     progressed = Signal(object)
-    """An `IngestProgress` after each file of the running batch."""
+    """An `IngestProgress` for each file of the running batch (started, finished)."""
     batch_finished = Signal(object)
     """The `IngestReport` of a finished (or cancelled) batch."""
     batch_failed = Signal(str)
     """A batch stopped on an error that is not about one file (the embedder, the disk)."""
     documents_changed = Signal()
-    """The library's list of documents may differ: re-read it."""
+    """Documents were removed, or a batch ended on an error: re-read the library. (A batch
+    that returns reports every file it changed in `progressed` and `batch_finished`.)"""
     busy_changed = Signal(bool)
 
     def __init__(self, library: Callable[[], Library], lane: Lane,
-                 parent: QObject | None = None) -> None:
+                 pending: PendingBatchFile | None = None, parent: QObject | None = None) -> None:
+        """`pending` keeps unfinished batches on disk; what it holds at start is `interrupted`."""
         super().__init__(parent)
         self._library = library
         self._lane = lane
         self._jobs: list[Job] = []
-        self._queued_paths: list[Path] = []
+        self._pending = pending
+        #: Unfinished index jobs: the paths given and, once known, how many files they hold.
+        self._batches: dict[Job, PendingBatch] = {}
+        self._returned: set[Job] = set()
+        self.interrupted = pending.load() if pending is not None else None
+        """The batch an earlier run left unfinished, until resumed or dismissed."""
 
     @property
     def busy(self) -> bool:
         return bool(self._jobs)
-
-    @property
-    def queued_paths(self) -> list[Path]:
-        """Paths given to batches that have not finished yet, for the 'indexing' state."""
-        return list(self._queued_paths)
 
     def add(self, paths: Sequence[Path], passwords: dict[Path, str] | None = None) -> None:
         """Index files and folders (changed files are replaced, unchanged ones skipped).
@@ -70,13 +78,24 @@ class IndexingController(QObject):
             return library().add(paths, report, cancel, passwords)
 
         job = Job("index", work)
-        job.yielded.connect(self._on_job_yielded)
-        job.returned.connect(self._on_job_returned)
+        job.yielded.connect(lambda item: self._on_job_yielded(job, item))
+        job.returned.connect(lambda report: self._on_job_returned(job, report))
         job.failed.connect(self._on_job_failed)
-        job.finished.connect(lambda: self._on_job_finished(job, paths))
-        self._queued_paths.extend(paths)
+        job.finished.connect(lambda: self._on_job_finished(job))
+        self._batches[job] = PendingBatch([str(path) for path in paths])
+        self._save_pending()
         self._submit(job)
-        self.documents_changed.emit()
+
+    def resume(self) -> None:
+        """Index again the batch an earlier run left unfinished (done files are skipped)."""
+        batch, self.interrupted = self.interrupted, None
+        if batch is not None:
+            self.add([Path(path) for path in batch.paths])
+
+    def dismiss_interrupted(self) -> None:
+        """Forget the unfinished batch of an earlier run."""
+        self.interrupted = None
+        self._save_pending()
 
     def remove(self, paths: Iterable[Path]) -> None:
         targets = list(paths)
@@ -88,7 +107,7 @@ class IndexingController(QObject):
 
         job = Job("remove", work)
         job.failed.connect(self._on_job_failed)
-        job.finished.connect(lambda: self._on_job_finished(job, []))
+        job.finished.connect(lambda: self._on_job_finished(job))
         self._submit(job)
 
     def cancel(self) -> None:
@@ -104,26 +123,59 @@ class IndexingController(QObject):
         if not was_busy:
             self.busy_changed.emit(True)
 
-    def _on_job_yielded(self, item: object) -> None:
+    def _save_pending(self) -> None:
+        """Write the paths of every unfinished batch (and an earlier run's), or clear them."""
+        if self._pending is None:
+            return
+        batches = ([self.interrupted] if self.interrupted else []) + list(self._batches.values())
+        paths = list(dict.fromkeys(path for batch in batches for path in batch.paths))
+        files = sum(batch.files for batch in batches) \
+            if all(batch.files for batch in batches) else 0
+        try:
+            self._pending.save(PendingBatch(paths, files))
+        except OSError as error:  # the batch still runs; only resuming it after a crash is lost
+            log.warning("cannot record the batch in progress: %s", error)
+
+    def _on_job_yielded(self, job: Job, item: object) -> None:
         if isinstance(item, IngestProgress):
+            batch = self._batches.get(job)
+            if batch is not None and not batch.files and item.total:
+                batch.files = item.total
+                self._save_pending()
             self.progressed.emit(item)
-            self.documents_changed.emit()
         elif isinstance(item, _BatchStarted):
             self.batch_started.emit(item.paths)
 
-    def _on_job_returned(self, report: object) -> None:
+    def _on_job_returned(self, job: Job, report: object) -> None:
+        self._returned.add(job)
         if isinstance(report, IngestReport):
+            if report.cancelled:
+                self._cut(job)
+            else:
+                self._batches.pop(job, None)
+                self._save_pending()
             self.batch_finished.emit(report)
+
+    def _cut(self, job: Job) -> None:
+        """A batch ended before its last file: keep it on offer for resuming."""
+        cut = self._batches.pop(job, None)
+        if cut is None:
+            return
+        earlier = self.interrupted
+        self.interrupted = cut if earlier is None else PendingBatch(
+            list(dict.fromkeys(earlier.paths + cut.paths)),
+            earlier.files + cut.files if earlier.files and cut.files else 0)
+        self._save_pending()
 
     def _on_job_failed(self, error: object) -> None:
         self.batch_failed.emit(str(error) or type(error).__name__)
 
-    def _on_job_finished(self, job: Job, paths: list[Path]) -> None:
+    def _on_job_finished(self, job: Job) -> None:
         if job in self._jobs:
             self._jobs.remove(job)
-        for path in paths:
-            if path in self._queued_paths:
-                self._queued_paths.remove(path)
-        self.documents_changed.emit()
+        self._cut(job)  # a batch that failed is offered for resuming too
+        if job.name != "index" or job not in self._returned:
+            self.documents_changed.emit()
+        self._returned.discard(job)
         if not self.busy:
             self.busy_changed.emit(False)

@@ -22,9 +22,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
-    QInputDialog,
     QLabel,
-    QLineEdit,
     QMainWindow,
     QMessageBox,
     QSplitter,
@@ -38,10 +36,12 @@ from app.gui.citation_dialog import CitationDialog
 from app.gui.composer import Composer
 from app.gui.conversation_view import ConversationView
 from app.gui.conversations_panel import ConversationsPanel
+from app.gui.documents_model import PASSWORD_KINDS, Status
 from app.gui.documents_panel import DocumentsPanel
 from app.gui.indexing import IndexingController
 from app.gui.lanes import Lane
 from app.gui.loading import LoadState, ModelLoader
+from app.gui.password_dialog import PasswordsDialog
 from app.gui.resources import SAMPLES_DIR
 from app.gui.settings_dialog import SettingsDialog, SettingsRefusedError
 from app.gui.status_bar import StatusBar
@@ -52,7 +52,7 @@ from app.gui.transcript import (
     entry_from_message,
     title_for,
 )
-from documents.errors import FailureKind
+from app.pending_batch import PendingBatchFile
 from documents.library import IngestReport
 from documents.store import DocumentRecord
 from inference.answer import Answer
@@ -89,7 +89,10 @@ class MainWindow(QMainWindow):
         self.indexing_lane = Lane("indexing lane", self)
         self.loader = ModelLoader(workspace, self.inference_lane, self.indexing_lane, self)
         self.asker = AskController(workspace, self.inference_lane, self)
-        self.indexer = IndexingController(lambda: workspace.library, self.indexing_lane, self)
+        key = workspace.unlock()
+        self.indexer = IndexingController(lambda: workspace.library, self.indexing_lane,
+                                          PendingBatchFile(workspace.data_dir, key.key), self)
+        self.passwords_dialog: PasswordsDialog | None = None
 
         self.conversations = ConversationsPanel(workspace.conversations, self)
         self.view = ConversationView(self)
@@ -104,10 +107,11 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._connect()
 
-        key = workspace.unlock()
         self.status.set_encryption(key.mode.label, key.key is not None)
         self.conversations.refresh()
         self._refresh_documents()
+        if self.indexer.interrupted is not None:
+            self.documents.show_interrupted(self.indexer.interrupted)
         self.composer.edit.setFocus()
 
     # -- construction ----------------------------------------------------------------------
@@ -138,7 +142,7 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(2, 0)
         self.conversations.setMinimumWidth(200)
         self.documents.setMinimumWidth(290)
-        splitter.setSizes([250, 710, 320])
+        splitter.setSizes([240, 680, 360])
         return splitter
 
     def _build_actions(self) -> None:
@@ -188,11 +192,15 @@ class MainWindow(QMainWindow):
         self.documents.paths_chosen.connect(self.indexer.add)
         self.documents.remove_requested.connect(self.indexer.remove)
         self.documents.cancel_requested.connect(self.indexer.cancel)
+        self.documents.unlock_requested.connect(self.ask_passwords)
+        self.documents.resume_requested.connect(self.indexer.resume)
+        self.documents.resume_dismissed.connect(self.indexer.dismiss_interrupted)
         self.indexer.batch_started.connect(self.documents.show_batch_started)
         self.indexer.progressed.connect(self.documents.show_progress)
+        self.documents.counts_changed.connect(self._on_documents_counts_changed)
         self.indexer.batch_finished.connect(self._on_indexer_batch_finished)
         self.indexer.batch_failed.connect(self.documents.show_batch_failed)
-        self.indexer.busy_changed.connect(self.documents.set_busy)
+        self.indexer.busy_changed.connect(self._on_indexer_busy_changed)
         self.indexer.documents_changed.connect(self._refresh_documents)
 
     # -- public API (the app and tests drive the window through these) -----------------------
@@ -305,11 +313,9 @@ class MainWindow(QMainWindow):
             return []
 
     def _refresh_documents(self) -> None:
-        records = self._documents()
-        self.documents.set_documents(records, self.indexer.queued_paths)
-        indexed = sum(1 for record in records if record.status == "indexed")
-        self.status.set_document_count(indexed)
-        self.view.set_document_count(indexed)
+        """Re-read the library (at start and after each job; files in a batch update the
+        panel one by one as they are reported)."""
+        self.documents.set_documents(self._documents())  # the counts follow (counts_changed)
 
     def _show_conversation(self, conversation_id: int | None) -> None:
         if conversation_id is None:
@@ -415,6 +421,16 @@ class MainWindow(QMainWindow):
         else:
             self.status.showMessage(url.toString())
 
+    def _on_indexer_busy_changed(self, busy: bool) -> None:
+        stale = not busy and self.documents.model.count(Status.INDEXING) > 0
+        self.documents.set_busy(busy)
+        if stale:  # rows a cut batch left 'indexing': show their stored state
+            self._refresh_documents()
+
+    def _on_documents_counts_changed(self, indexed: int) -> None:
+        self.status.set_document_count(indexed)
+        self.view.set_document_count(indexed)
+
     def _on_indexer_batch_finished(self, report: object) -> None:
         if not isinstance(report, IngestReport):
             return
@@ -427,27 +443,37 @@ class MainWindow(QMainWindow):
             parts.append(f"{len(report.failed)} failed")
         prefix = "Indexing cancelled" if report.cancelled else "Indexing done"
         self.status.showMessage(f"{prefix}: {', '.join(parts)}; {report.chunks} chunks", 8000)
-        self._retry_with_passwords(report)
+        if report.cancelled and not self._shut_down and self.indexer.interrupted is not None:
+            self.documents.show_interrupted(self.indexer.interrupted)
+        locked = [str(error.path) for error in report.failed if error.kind in PASSWORD_KINDS]
+        if locked and not self._shut_down:
+            self.ask_passwords(locked)
 
-    def _retry_with_passwords(self, report: IngestReport) -> None:
-        """Ask for the password of each protected PDF of the batch and index it again."""
-        passwords: dict[Path, str] = {}
-        for error in report.failed:
-            if error.kind in (FailureKind.NEEDS_PASSWORD, FailureKind.WRONG_PASSWORD):
-                password = self.ask_pdf_password(error.path,
-                                                 error.kind is FailureKind.WRONG_PASSWORD)
-                if password:
-                    passwords[error.path] = password
-        if passwords:
-            self.indexer.add(list(passwords), passwords)
+    def ask_passwords(self, paths: list[str]) -> PasswordsDialog:
+        """List protected documents in one (window-modal) dialog; Unlock indexes them again
+        with the passwords given. Files given while it is open join its list."""
+        rows = [(path, self.documents.model.detail(path)) for path in paths]
+        if self.passwords_dialog is not None:
+            self.passwords_dialog.add_files(rows)
+            return self.passwords_dialog
+        dialog = PasswordsDialog(rows, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.unlock_documents(dialog.passwords()))
+        dialog.finished.connect(self._on_passwords_dialog_finished)
+        self.passwords_dialog = dialog
+        dialog.open()
+        return dialog
 
-    def ask_pdf_password(self, path: Path, was_wrong: bool) -> str | None:
-        """The user's password for a protected PDF, or None to leave it unindexed."""
-        prompt = (f"The password for “{path.name}” was wrong. Try again:" if was_wrong
-                  else f"“{path.name}” is password-protected. Enter its password to index it:")
-        password, accepted = QInputDialog.getText(self, "Password-protected PDF", prompt,
-                                                  QLineEdit.EchoMode.Password)
-        return password if accepted and password else None
+    def unlock_documents(self, passwords: dict[str, str]) -> None:
+        """Index protected documents again, each with its password."""
+        if not passwords:
+            return
+        self.documents.mark_indexing(list(passwords), "unlocking…")
+        self.indexer.add([Path(path) for path in passwords],
+                         {Path(path): password for path, password in passwords.items()})
+
+    def _on_passwords_dialog_finished(self) -> None:
+        self.passwords_dialog = None
 
 
 def _local_paths(urls: list[QUrl]) -> list[Path]:

@@ -13,7 +13,7 @@ from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from app.gui.citation_dialog import CitationDialog
-from app.gui.documents_panel import STATUS_ROLE
+from app.gui.documents_model import Status
 from app.gui.loading import LoadState
 from app.gui.main_window import MainWindow
 from app.gui.message_html import citation_href
@@ -47,8 +47,7 @@ def index(window: MainWindow, qtbot: QtBot, path: Path) -> None:
     assert not window.documents.progress_frame.isVisible()
     records = window.workspace.library.documents()
     assert [(r.name, r.status) for r in records] == [(path.name, "indexed")]
-    item = window.documents.list.item(0)
-    assert item.text() == path.name and item.data(STATUS_ROLE) == "indexed"
+    assert window.documents.model.status(str(path.resolve())) == Status.INDEXED
     assert window.documents.counts.text().startswith("1 document · ")
     assert window.status.documents_label.text() == "1 document"
 
