@@ -27,6 +27,9 @@ OFFLINE_ENVIRONMENT = {
     "TOKENIZERS_PARALLELISM": "false",
     "HF_HUB_DISABLE_PROGRESS_BARS": "1",
     "TRANSFORMERS_VERBOSITY": "error",
+    # ONNX Runtime (1.29 and later) uploads telemetry from native code on Linux and macOS,
+    # out of the socket guard's sight; only this variable, set before it loads, turns it off.
+    "ORT_DISABLE_TELEMETRY": "1",
 }
 
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", ""}
@@ -38,7 +41,8 @@ class NetworkBlockedError(EnclaveError, PermissionError):
 
 
 def set_offline_environment() -> None:
-    """Switch Hugging Face libraries to local files only; call before importing them."""
+    """Switch Hugging Face libraries to local files only and ONNX Runtime's telemetry off;
+    call before importing them."""
     for name, value in OFFLINE_ENVIRONMENT.items():
         os.environ[name] = value
 

@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, Signal
 from app.gui.lanes import Job, Lane
 from app.pending_batch import PendingBatch, PendingBatchFile
 from documents.library import IngestProgress, IngestReport, Library
+from inference.logs import user_message
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,7 @@ class IndexingController(QObject):
 
         def work(cancel: threading.Event, report: Callable[[object], None]) -> object:
             del cancel, report
-            return [path for path in targets if library().remove(path)]
+            return library().remove_all(targets)
 
         job = Job("remove", work)
         job.failed.connect(self._on_job_failed)
@@ -168,7 +169,8 @@ class IndexingController(QObject):
         self._save_pending()
 
     def _on_job_failed(self, error: object) -> None:
-        self.batch_failed.emit(str(error) or type(error).__name__)
+        self.batch_failed.emit(user_message(error) if isinstance(error, BaseException)
+                               else str(error))
 
     def _on_job_finished(self, job: Job) -> None:
         if job in self._jobs:
