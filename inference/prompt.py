@@ -16,18 +16,15 @@ from documents.retrieval import Passage
 from inference.engine import ChatMessage
 
 SYSTEM_PROMPT = (
-    "You are Enclave, an assistant that answers questions about the user's documents. "
-    "Answer only from the numbered sources. Start with the answer itself in a few words, "
-    "then give one short sentence of support from the sources. Cite the source of each "
-    "fact with its number in brackets, like [1]. If the sources do not contain the answer, "
-    "reply only: The documents do not cover this."
+    "You are Enclave. Answer the question using only the numbered sources. Begin with the "
+    "answer in a few words, then one sentence of support citing its source like [1]. If no "
+    "source answers it, say: The documents do not cover this."
 )
 
-#: The last words the model reads: small models follow the last instruction best.
-ANSWER_REMINDER = ("Start with the answer in a few words, then one sentence of support, "
-                   "citing the source number like [1]. If the sources do not answer it, "
-                   "reply: The documents do not cover this.")
-
+#: The last words the model reads: small models follow the last instruction best. Kept
+#: short: with the decline instruction repeated here, the 0.5B model declined answerable
+#: questions (5 of 12 in a trial against 0 of 12 without it).
+ANSWER_REMINDER = "Answer from the sources, beginning with the answer in a few words."
 
 _QUESTION_LABEL = "\n\nQuestion: "
 
