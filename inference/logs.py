@@ -61,7 +61,7 @@ def setup_logging(debug: bool = False) -> Path:
         root.removeHandler(old)
         old.close()
     handler = _EnclaveFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS,
-                                  encoding="utf-8", delay=True)
+                                  encoding="utf-8", errors="backslashreplace", delay=True)
     handler.setFormatter(logging.Formatter(_FORMAT))
     handler.setLevel(logging.DEBUG if debug else logging.INFO)
     root.addHandler(handler)

@@ -11,7 +11,7 @@ import pytest
 from documents.embedder import Embedder
 from documents.errors import FailureKind
 from documents.extract import extract_pages
-from documents.library import VECTORS_FILE, Library
+from documents.library import VECTORS_FILE, IngestProgress, Library
 from documents.retrieval import SearchMode
 from documents.vector_index import VectorIndex
 from tests.conftest import PDFS
@@ -142,7 +142,12 @@ def test_cancel_keeps_finished_files(library: Library, docs_dir: Path) -> None:
     import threading
 
     cancel = threading.Event()
-    report = library.add([docs_dir], progress=lambda _: cancel.set(), cancel=cancel)
+
+    def cancel_after_a_file(progress: IngestProgress) -> None:
+        if progress.path is not None:  # A finished file, not a "starting" report.
+            cancel.set()
+
+    report = library.add([docs_dir], progress=cancel_after_a_file, cancel=cancel)
     assert report.cancelled and len(report.added) == 1
     _consistent(library)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from app.pending_batch import PENDING_FILE, PendingBatch, PendingBatchFile
 
 
@@ -20,6 +22,7 @@ def test_round_trip_and_clear(tmp_path: Path) -> None:
     assert pending.load() is None
 
 
+@pytest.mark.log_ignore("ignoring an unreadable pending-batch.json")
 def test_with_a_key_no_file_name_is_readable_on_disk(tmp_path: Path) -> None:
     key = os.urandom(32)
     PendingBatchFile(tmp_path, key).save(PendingBatch(["/home/me/divorce-papers.pdf"], 1))
@@ -29,6 +32,7 @@ def test_with_a_key_no_file_name_is_readable_on_disk(tmp_path: Path) -> None:
     assert PendingBatchFile(tmp_path, os.urandom(32)).load() is None, "another key: ignored"
 
 
+@pytest.mark.log_ignore("ignoring an unreadable pending-batch.json")
 def test_a_damaged_file_is_ignored(tmp_path: Path) -> None:
     (tmp_path / PENDING_FILE).write_text("{not json")
     assert PendingBatchFile(tmp_path, None).load() is None
