@@ -18,7 +18,7 @@ from app.cli_selfcheck import register as register_selfcheck
 from documents.errors import EnclaveError
 from documents.library import IngestProgress, IngestReport
 from documents.retrieval import SearchMode
-from inference.answer import AnswerFinished, TokenGenerated
+from inference.answer import FINISH_NOTES, AnswerFinished, TokenGenerated
 from inference.catalog import CHAT_MODELS, DEFAULT_CHAT_MODEL, KNOWN_MODELS, model_by_label
 from inference.encryption import KeyUnavailableError, PassphraseRequiredError, recorded_mode
 from inference.logs import setup_logging
@@ -243,9 +243,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
         store.add_message(conversation_id, "user", args.question)
         log.debug("question: %s", args.question)  # Debug logging only: it holds the text.
         answer = None
+        streamed = False
         for event in workspace.answer(conversation_id, args.question):
             if isinstance(event, TokenGenerated) and not args.json:
                 print(event.text, end="", flush=True)
+                streamed = True
             elif isinstance(event, AnswerFinished):
                 answer = event.answer
         assert answer is not None
@@ -254,8 +256,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({**answer.to_json(), "conversation": conversation_id}, indent=2))
         return 0
-    if not answer.covered:
+    if not streamed:
         print(answer.text)
+    note = FINISH_NOTES.get(answer.finish_reason)
+    if note is not None:
+        print(f"\n({note[0]}: {note[1]})")
     print("\n")
     for citation in answer.citations:
         mark = f"[{citation.number}]" if citation.cited else f"({citation.number})"

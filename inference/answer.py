@@ -20,6 +20,14 @@ from inference.follow_up import standalone_question
 from inference.prompt import ANSWER_REMINDER, SYSTEM_PROMPT, Source, Turn, build_prompt
 from inference.repetition import loop_start
 
+#: What a front end tells the user about an answer that did not end by itself.
+FINISH_NOTES = {
+    FinishReason.LENGTH.value: ("Cut short", "This answer reached the length limit and was "
+                                "cut off; ask a narrower question for the rest."),
+    "loop": ("Repetition removed", "The model began repeating itself; it was stopped and "
+             "the repeated text removed."),
+}
+
 NOT_COVERED = ("The documents in your library do not seem to cover this question, so I "
                "won't guess. Try rephrasing it, or add the document that answers it.")
 

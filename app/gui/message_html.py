@@ -11,6 +11,7 @@ import re
 
 from app.gui.markdown_render import render_markdown
 from app.gui.transcript import ChatEntry, CitationInfo, TimingInfo
+from inference.answer import FINISH_NOTES
 
 CITE_SCHEME = "cite"
 #: The app icon, registered as a document resource by the view (never loaded from a URL).
@@ -80,6 +81,9 @@ def entry_html(entry: ChatEntry, index: int) -> str:
                            "You stopped this answer; the text above is what was written "
                            "until then." if entry.text else "You stopped this answer "
                            "before any text was written."))
+    finish = FINISH_NOTES.get(entry.finish_reason)
+    if finish is not None:
+        notes.append(_note(_STOPPED_BG, *finish))
     parts = [body if entry.covered else "", *notes,
              sources_html(index, entry.citations), timings_html(entry.timings)]
     return _assistant_bubble("".join(parts))

@@ -57,6 +57,8 @@ class ChatEntry:
     timings: TimingInfo | None = None
     covered: bool = True
     stopped: bool = False
+    #: `Answer.finish_reason`: "length" or "loop" gets a note under the answer.
+    finish_reason: str = "done"
     error: str | None = None
     model: Mapping[str, str] = field(default_factory=dict)
 
@@ -73,6 +75,7 @@ def entry_from_answer(answer: Answer) -> ChatEntry:
         timings=TimingInfo(t.tokens, t.tokens_per_s, t.ttft_ms, t.total_ms),
         covered=answer.covered,
         stopped=answer.stopped,
+        finish_reason=answer.finish_reason,
         model=dict(answer.model),
     )
 
@@ -111,6 +114,7 @@ def entry_from_message(message: Message) -> ChatEntry:
         timings=timings,
         covered=bool(details.get("covered", True)),
         stopped=bool(details.get("stopped", False)),
+        finish_reason=str(details.get("finish_reason", "done")),
         model={str(k): str(v) for k, v in model.items()} if isinstance(model, dict) else {},
     )
 

@@ -9,7 +9,8 @@ from pytestqt.qtbot import QtBot
 
 from app.gui.conversation_view import SafeTextBrowser
 from app.gui.markdown_render import render_markdown
-from app.gui.message_html import citation_href, parse_citation_href
+from app.gui.message_html import citation_href, entry_html, parse_citation_href
+from app.gui.transcript import ChatEntry
 
 pytestmark = pytest.mark.gui
 
@@ -55,3 +56,11 @@ def test_view_loads_no_remote_resource(qtbot: QtBot) -> None:
     assert browser.loadResource(QTextDocument.ResourceType.ImageResource.value,
                                 QUrl("http://tracker.example/a.png")) is None
     assert not browser.openLinks() and not browser.openExternalLinks()
+
+
+@pytest.mark.parametrize(("reason", "title"), [("length", "Cut short"),
+                                               ("loop", "Repetition removed")])
+def test_an_answer_that_did_not_end_by_itself_says_why(reason: str, title: str) -> None:
+    entry = ChatEntry(role="assistant", text="Partial answer", finish_reason=reason)
+    assert title in entry_html(entry, 0)
+    assert "Cut short" not in entry_html(ChatEntry(role="assistant", text="Done."), 0)
