@@ -119,3 +119,9 @@ def test_each_bundled_models_own_template_renders_a_conversation_and_answers(
             assert "gaga" in answer.lower()
     finally:
         chat.close()
+
+
+def test_a_turn_gives_back_the_question_it_was_sent_with() -> None:
+    built = build_prompt("Who sang the anthem?", [SOURCE], [], 1500, lambda t: len(t.split()))
+    assert Turn(built.sent, "Lady Gaga.").question == "Who sang the anthem?"
+    assert Turn("Just a question?", "An answer.").question == "Just a question?"
