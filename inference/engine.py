@@ -63,11 +63,7 @@ class ChatModel:
     """
 
     def __init__(self, path: Path, context_tokens: int = 4096, threads: int | None = None,
-                 gpu_layers: int = 0, prompt_lookup_tokens: int = 0) -> None:
-        """`prompt_lookup_tokens` > 0 drafts that many tokens by matching the text so far
-        against the prompt (llama.cpp's prompt-lookup decoding): answers that copy from
-        their sources are verified several tokens per step, with the same output under
-        greedy decoding."""
+                 gpu_layers: int = 0) -> None:
         self.file: ModelFile = read_model_file(path)
         self.context_tokens = min(context_tokens, self.file.context_length)
         # Generating a token is bound by memory bandwidth: half the usable CPUs (roughly the
@@ -77,7 +73,6 @@ class ChatModel:
         self.threads = threads or max(1, cpu_threads() // 2)
         self.batch_threads = threads or cpu_threads()
         self.gpu_layers = gpu_layers
-        self.prompt_lookup_tokens = prompt_lookup_tokens
         self._lock = threading.Lock()
         self._llama: Any = None
         self._formatter: Any = None
@@ -93,16 +88,11 @@ class ChatModel:
                 return
             from llama_cpp import Llama
             from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-            from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
-
-            draft = (LlamaPromptLookupDecoding(num_pred_tokens=self.prompt_lookup_tokens)
-                     if self.prompt_lookup_tokens > 0 else None)
             try:
                 llama = Llama(
                     model_path=str(self.file.path), n_ctx=self.context_tokens,
                     n_threads=self.threads, n_threads_batch=self.batch_threads,
                     n_gpu_layers=self.gpu_layers, verbose=False, seed=GenerationSettings.seed,
-                    draft_model=draft,
                 )
             except (ValueError, RuntimeError) as error:
                 raise ModelLoadError(f"{self.file.path}: llama.cpp could not load it ({error})")\

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from inference.catalog import DEFAULT_CHAT_MODEL
 from tests.conftest import PDFS, REPO, XQUAD
 
 pytestmark = pytest.mark.slow
@@ -53,8 +54,8 @@ def test_ask_cites_the_gold_document(xquad_data_dir: Path) -> None:
         timings = result["timings"]
         assert timings["tokens"] > 0 and timings["tokens_per_s"] > 0
         assert 0 < timings["retrieval_ms"] <= timings["ttft_ms"] <= timings["total_ms"]
-        assert result["model"]["file"] == "SmolLM2-135M-Instruct.Q4_1.gguf"
-        assert len(result["model"]["sha256"]) == 64
+        assert result["model"]["file"] == DEFAULT_CHAT_MODEL.file_name
+        assert result["model"]["sha256"] == DEFAULT_CHAT_MODEL.sha256
 
 
 def test_a_question_the_documents_do_not_cover_is_declined(xquad_data_dir: Path) -> None:
