@@ -31,7 +31,7 @@ class Settings:
     chunk_tokens: int = 256
     chunk_overlap_tokens: int = 32
     passages: int = 4
-    min_similarity: float = 0.25
+    min_similarity: float = AnswerSettings.min_similarity
     search_mode: str = SearchMode.HYBRID.value
     #: Keep a hash-chained audit trail of every answer (see `python main.py audit`).
     audit_log: bool = True
