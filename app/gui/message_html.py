@@ -121,7 +121,7 @@ def sources_html(index: int, citations: tuple[CitationInfo, ...]) -> str:
     cited = sum(1 for c in citations if c.cited)
     title = "SOURCES" if cited == len(citations) else (
         f"SOURCES · {cited} cited, {len(citations) - cited} consulted" if cited
-        else "SOURCES CONSULTED · the answer cites none of them")
+        else "SOURCES GIVEN TO THE MODEL · it marked none; the closest comes first")
     rows = [f'<p class="sources-title">{title}</p>']
     for citation in citations:
         href = citation_href(index, citation.number)
