@@ -68,9 +68,9 @@ class Workspace:
         path = find_model(DEFAULT_CHAT_MODEL.file_name)
         if path is None:
             raise ModelMissingError(
-                f"No chat model is installed (looked for {DEFAULT_CHAT_MODEL.file_name} in "
-                + " and ".join(str(d) for d in model_dirs())
-                + "). Choose a GGUF model file, or ask IT to run `python main.py provision`.")
+                "No chat model is installed. Choose a GGUF model file, or ask IT to run "
+                f"`python main.py provision` (looked for {DEFAULT_CHAT_MODEL.file_name} in "
+                + " and ".join(str(d) for d in model_dirs()) + ").")
         return path
 
     def embedder_path(self) -> Path:
