@@ -105,7 +105,23 @@ class InvalidInputError(EnclaveError, ValueError):
     """A file, folder, flag or setting the user gave is not what it should be."""
 
 
-class DocumentError(EnclaveError):
+class _Explained:
+    """A file's `kind` and `detail`, said as the reason and advice its owner reads."""
+
+    kind: FailureKind
+    detail: str
+
+    @property
+    def reason(self) -> str:
+        """The cause without the path, for places that already show the file."""
+        return f"{self.kind.value}: {self.detail}" if self.detail else self.kind.value
+
+    @property
+    def advice(self) -> str:
+        return self.kind.advice
+
+
+class DocumentError(_Explained, EnclaveError):
     """A document that cannot be indexed, with the path and a specific reason.
 
     `detail` completes the reason in the user's words ("12 MB; the limit is 32 MB");
@@ -120,28 +136,11 @@ class DocumentError(EnclaveError):
         self.technical = technical
         super().__init__(f"{path}: {self.reason}")
 
-    @property
-    def reason(self) -> str:
-        """The cause without the path, for places that already show the file."""
-        return f"{self.kind.value}: {self.detail}" if self.detail else self.kind.value
-
-    @property
-    def advice(self) -> str:
-        return self.kind.advice
-
 
 @dataclass(frozen=True)
-class DocumentNote:
+class DocumentNote(_Explained):
     """Something a user should know about a file that was indexed anyway."""
 
     path: Path
     kind: FailureKind
     detail: str = ""
-
-    @property
-    def reason(self) -> str:
-        return f"{self.kind.value}: {self.detail}" if self.detail else self.kind.value
-
-    @property
-    def advice(self) -> str:
-        return self.kind.advice
