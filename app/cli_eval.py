@@ -130,6 +130,21 @@ def _eval_workspace(data_dir: Path, settings: Settings) -> Workspace:
     return workspace
 
 
+@contextmanager
+def _dataset_workspace(args: argparse.Namespace, settings: Settings,
+                       variant: str) -> Iterator[Workspace]:
+    """The eval's workspace, its index kept per dataset, embedder, chunking and `variant`
+    (under --index-dir, or in a throw-away folder), closed afterwards."""
+    with _work_dir(args) as work:
+        embedder = Workspace(work, settings).embedder_path()
+        name = f"{_index_name(args.dataset, settings, embedder)}-{variant}"
+        workspace = _eval_workspace(work / name, settings)
+        try:
+            yield workspace
+        finally:
+            workspace.close()
+
+
 def _index_name(dataset: Path, settings: Settings, embedder: Path) -> str:
     """One kept index per dataset, embedder and chunking, so none is reused stale."""
     identity = Embedder(embedder).identity
@@ -152,15 +167,9 @@ def cmd_eval_retrieval(args: argparse.Namespace) -> int:
     dataset = load_beir(args.dataset, args.split)
     settings = _settings(args)
     mode = SearchMode(args.mode)
-    with _work_dir(args) as work:
-        embedder = Workspace(work, settings).embedder_path()
-        name = f"{_index_name(args.dataset, settings, embedder)}-{corpus_digest(dataset)}"
-        workspace = _eval_workspace(work / name, settings)
-        try:
-            result = evaluate_retrieval(dataset, workspace.library, mode, args.limit,
-                                        progress=_ingest_progress())
-        finally:
-            workspace.close()
+    with _dataset_workspace(args, settings, corpus_digest(dataset)) as workspace:
+        result = evaluate_retrieval(dataset, workspace.library, mode, args.limit,
+                                    progress=_ingest_progress())
     if args.json:
         print(json.dumps(result.to_json(), indent=2))
         return 0
@@ -209,15 +218,9 @@ def cmd_eval_docqa(args: argparse.Namespace) -> int:
     if args.limit < 0:
         raise InvalidInputError("--limit must be 0 (all) or more")
     plan = plan_docqa(args.dataset, args.limit or None, args.unanswerable_share, args.seed)
-    with _work_dir(args) as work:
-        embedder = Workspace(work, settings).embedder_path()
-        name = f"{_index_name(args.dataset, settings, embedder)}-{plan.library_key}"
-        workspace = _eval_workspace(work / name, settings)
-        try:
-            result = evaluate_docqa(workspace, plan, answers=not args.retrieval_only,
-                                    progress=_stderr, ingest_progress=_ingest_progress())
-        finally:
-            workspace.close()
+    with _dataset_workspace(args, settings, plan.library_key) as workspace:
+        result = evaluate_docqa(workspace, plan, answers=not args.retrieval_only,
+                                progress=_stderr, ingest_progress=_ingest_progress())
     result.config["command"] = _command_line()
     _write_records(args.output, [outcome.to_json() for outcome in result.outcomes])
     if args.json:
@@ -253,16 +256,10 @@ def cmd_eval_docqa(args: argparse.Namespace) -> int:
 
 def cmd_eval_followups(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    with _work_dir(args) as work:
-        embedder = Workspace(work, settings).embedder_path()
-        name = f"{_index_name(args.dataset, settings, embedder)}-all"
-        workspace = _eval_workspace(work / name, settings)
-        try:
-            result = evaluate_follow_ups(workspace, args.dataset, args.limit,
-                                         rewrite=not args.no_rewrite, progress=_stderr,
-                                         ingest_progress=_ingest_progress())
-        finally:
-            workspace.close()
+    with _dataset_workspace(args, settings, "all") as workspace:
+        result = evaluate_follow_ups(workspace, args.dataset, args.limit,
+                                     rewrite=not args.no_rewrite, progress=_stderr,
+                                     ingest_progress=_ingest_progress())
     result.config["command"] = _command_line()
     _write_records(args.output, [outcome.to_json() for outcome in result.outcomes])
     if args.json:
