@@ -15,6 +15,7 @@ from pathlib import Path
 from app.cli_bench import register as register_bench
 from app.cli_eval import register as register_eval
 from app.cli_selfcheck import register as register_selfcheck
+from app.export import ExportFormat, export_conversation
 from documents.errors import EnclaveError
 from documents.library import IngestProgress, IngestReport
 from documents.retrieval import SearchMode
@@ -81,7 +82,17 @@ def build_parser() -> argparse.ArgumentParser:
                         default=SearchMode.HYBRID.value)
     search.add_argument("--json", action="store_true")
 
-    commands.add_parser("conversations", parents=[common], help="list saved conversations")
+    conversations = commands.add_parser("conversations", parents=[common],
+                                        help="list saved conversations, or export one")
+    conversation_commands = conversations.add_subparsers(dest="conversations_command",
+                                                         metavar="ACTION")
+    conversation_export = conversation_commands.add_parser(
+        "export", parents=[common], help="write one conversation with its sources")
+    conversation_export.add_argument("id", type=int, help="its id (see `conversations`)")
+    conversation_export.add_argument("--format", choices=[f.value for f in ExportFormat],
+                                     default=ExportFormat.MARKDOWN.value)
+    conversation_export.add_argument("--output", type=Path, default=None,
+                                     help="file (default: stdout)")
 
     audit = commands.add_parser("audit", parents=[common], help="the answers' audit trail")
     audit_commands = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
@@ -114,6 +125,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         return 2
     log_file = setup_logging(debug=getattr(args, "debug", False))
     command = " ".join(filter(None, (args.command, getattr(args, "audit_command", None),
+                                     getattr(args, "conversations_command", None),
                                      getattr(args, "eval_kind", None),
                                      getattr(args, "stage", None))))
     log.info("enclave %s: started", command)  # Never the arguments: they hold questions.
@@ -327,6 +339,13 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def cmd_conversations(args: argparse.Namespace) -> int:
     workspace = workspace_for(args)
+    if args.conversations_command == "export":
+        try:
+            text = export_conversation(workspace.conversations, args.id,
+                                       ExportFormat(args.format), workspace.policy)
+        finally:
+            workspace.close()
+        return _write_output(text, args.output)
     try:
         for conversation in workspace.conversations.recent():
             print(f"{conversation.id}\t{conversation.updated_at}\t{conversation.title}")
@@ -349,11 +368,20 @@ def cmd_audit(args: argparse.Namespace) -> int:
                                "entries": workspace.audit.export()}, indent=2)
     finally:
         workspace.close()
-    if args.output is None:
-        print(exported)
-    else:
-        args.output.write_text(exported + "\n", encoding="utf-8")
-        print(f"wrote {args.output}")
+    return _write_output(exported + "\n", args.output)
+
+
+def _write_output(text: str, output: Path | None) -> int:
+    """Print `text`, or write it to `output` and say so."""
+    if output is None:
+        print(text, end="")
+        return 0
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise CliError(f"{output}: could not be written ({error.strerror or error})") \
+            from error
+    print(f"wrote {output}")
     return 0
 
 
