@@ -41,6 +41,7 @@ from app.gui.documents_panel import DocumentsPanel
 from app.gui.indexing import IndexingController
 from app.gui.lanes import Lane
 from app.gui.loading import LoadState, ModelLoader
+from app.gui.menu_bar import MenuBar
 from app.gui.password_dialog import PasswordsDialog
 from app.gui.resources import SAMPLES_DIR
 from app.gui.settings_dialog import SettingsDialog, SettingsRefusedError
@@ -146,16 +147,19 @@ class MainWindow(QMainWindow):
         return splitter
 
     def _build_actions(self) -> None:
-        new = QAction("New conversation", self)
+        new = QAction("&New conversation", self)
         new.setShortcut(QKeySequence.StandardKey.New)
         new.triggered.connect(self.conversations.create_conversation)
-        add = QAction("Add files…", self)
+        add = QAction("&Add files…", self)
         add.setShortcut(QKeySequence.StandardKey.Open)
         add.triggered.connect(self.documents.add_files_button.click)
+        add_folder = QAction("Add &folder…", self)
+        add_folder.setShortcut(QKeySequence("Ctrl+Shift+O"))
+        add_folder.triggered.connect(self.documents.add_folder_button.click)
         stop = QAction("Stop answer", self)
         stop.setShortcut(QKeySequence(Qt.Key.Key_Escape))
         stop.triggered.connect(self.asker.stop)
-        settings = QAction("Settings…", self)
+        settings = QAction("&Settings…", self)
         settings.setShortcut(QKeySequence("Ctrl+,"))
         settings.triggered.connect(self.open_settings)
         self.settings_action = settings
@@ -165,12 +169,18 @@ class MainWindow(QMainWindow):
         self.settings_button.setToolTip("Settings (Ctrl+,)")
         self.settings_button.setAutoRaise(True)
         self.status.addPermanentWidget(self.settings_button)
-        for action in (new, add, stop, settings):
+        for action in (new, add, add_folder, stop, settings):
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
             self.addAction(action)
+        self.menus = MenuBar(self.workspace, self, [new, add, add_folder], settings)
+        self.menus.add_panel_toggle("&Conversations", self.conversations)
+        self.menus.add_panel_toggle("&Documents", self.documents)
+        self.setMenuBar(self.menus)
 
     def _connect(self) -> None:
         self.loader.model_state_changed.connect(self._on_loader_model_state_changed)
+        self.loader.model_state_changed.connect(self.menus.set_model_state)
+        self.conversations.conversation_selected.connect(self.menus.set_conversation)
         self.loader.embedder_state_changed.connect(self.status.set_embedder_state)
         self.status.choose_model_requested.connect(self._on_status_choose_model_requested)
 
