@@ -130,8 +130,9 @@ def test_a_real_answer_exports_with_its_sources_and_model_hash(tmp_path: Path) -
     finally:
         workspace.close()
     answer = answers[0]
-    assert f"(model: {SMOLLM2_135M.file_name})" in markdown
-    assert f"SHA-256 `{SMOLLM2_135M.sha256}`" in markdown
+    file_name = SMOLLM2_135M.file_name.replace("_", "\\_")  # Markdown-escaped
+    assert f"(model: {file_name})" in markdown
+    assert f"{file_name}, SHA-256 `{SMOLLM2_135M.sha256}`" in markdown
     assert f"SHA-256 <code>{SMOLLM2_135M.sha256}</code>" in page
     for citation in answer.citations:
         assert f"[{citation.number}] **Super\\_Bowl\\_50.md** (" in markdown
