@@ -8,7 +8,8 @@ The HTML is one file that loads nothing: all text is escaped or goes through the
 safe Markdown renderer (no raw HTML, images as their alt text), the style is embedded, a
 Content-Security-Policy forbids fetching anything, and links the model wrote are kept as
 text only (the window does not follow them either). Citation markers link to the quoted
-source further down the page.
+source further down the page. The Markdown keeps each answer's own Markdown as the model
+wrote it; questions, titles, file names and quotes are escaped so they read as written.
 
 No Qt here: the CLI (`conversations export`) and the window's menu share it. Exports obey
 the managed policy (`disable_export`), checked in `export_conversation` so no front end can
@@ -158,8 +159,9 @@ def _md_text(text: str) -> str:
 
 def _md_lines(text: str) -> str:
     """Plain text on several lines, each kept as a line (a hard break between them)."""
-    lines = [_md_text(line) for line in text.strip().splitlines()] or [""]
-    return "\\\n".join(lines)
+    paragraphs = re.split(r"\n\s*\n", text.strip())
+    return "\n\n".join("\\\n".join(_md_text(line) for line in paragraph.splitlines())
+                       for paragraph in paragraphs)
 
 
 def _md_quote(text: str) -> str:
