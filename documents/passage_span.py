@@ -18,8 +18,9 @@ ANCHOR_CHARS = 60
 #: A span found from its two ends may be at most this many times the passage's length;
 #: longer, the ends were found in unrelated places.
 MAX_STRETCH = 2.0
-#: Characters the comparison skips: whitespace, and the soft hyphen some PDFs carry.
-_SKIPPED = frozenset("\u00ad\u200b\ufeff")
+#: Characters the comparison skips besides whitespace: zero-width ones, and hyphens, since a
+#: word broken at a line end is "limi-tations" to pypdf and "limi\ufffetations" to PDFium.
+_SKIPPED = frozenset("-\u00ad\u2010\u2011\ufffe\u200b\ufeff")
 
 
 @dataclass(frozen=True)

@@ -77,3 +77,9 @@ def test_pypdf_chunks_are_found_in_pypdf_page_text(name: str) -> None:
             if paragraph.strip():
                 span = locate_passage(page.text, paragraph.replace("\n", " "))
                 assert span is not None and span.exact
+
+
+def test_a_word_broken_at_a_line_end_matches_whatever_its_hyphen() -> None:
+    page = "other limi\ufffe\r\ntations, e.g. a small memory"
+    span = locate_passage(page, "other limi-\ntations, e.g. a small memory")
+    assert span is not None and span.exact and span.start == 0 and span.end == len(page)

@@ -20,7 +20,7 @@ from PySide6.QtPdf import QPdfDocument, QPdfSearchModel
 from PySide6.QtPdfWidgets import QPdfView
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from documents.passage_span import locate_passage
+from documents.passage_span import Span, locate_passage
 
 log = logging.getLogger(__name__)
 
@@ -193,17 +193,21 @@ class PdfPane(QWidget):
         #: How the passage was found: "text" (its text on the page), "search" (QtPdf's
         #: search for its first words) or "" (not found: the page is shown without it).
         self.highlight_source = ""
+        #: The passage's span in QtPdf's text of its page, when its text was found there.
+        self.span: Span | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
         navigator = self.view.pageNavigator()
         navigator.currentPageChanged.connect(self._on_navigator_current_page_changed)
         self.view.verticalScrollBar().sliderPressed.connect(self.view.release_target)
+        self.view.verticalScrollBar().valueChanged.connect(self._on_view_scrolled)
 
     # -- opening ------------------------------------------------------------------------------
     def open(self, path: Path, passwords: list[str]) -> QPdfDocument.Error:
         """Load `path`, trying each password; the document's error (None_ when it opened)."""
         self.view.clear_highlight()
+        self.span = None
         self.search.setSearchString("")
         error = QPdfDocument.Error.None_
         for password in [*passwords, ""] if passwords else [""]:
@@ -235,7 +239,7 @@ class PdfPane(QWidget):
         if not 0 <= page < self.page_count:
             return False
         text = self.document.getAllText(page).text()
-        span = locate_passage(text, passage, hint, None)
+        span = self.span = locate_passage(text, passage, hint, None)
         rects: list[QRectF] = []
         if span is not None:
             selection = self.document.getSelectionAtIndex(page, span.start, span.length)
@@ -286,6 +290,15 @@ class PdfPane(QWidget):
         navigator = self.view.pageNavigator()
         if navigator.currentPage() != page:
             navigator.update(page, QPointF(), navigator.currentZoom())
+
+    def _on_view_scrolled(self, value: int) -> None:
+        """The page at the top third of the view is the current one (QPdfView does not say
+        so when it is scrolled by its scroll bar or by a resize)."""
+        probe = value + self.view.viewport().height() / 3
+        for page in range(self.page_count):
+            if self.view.page_rect(page).bottom() + self.view.pageSpacing() >= probe:
+                self._jump_navigator(page)
+                return
 
     def _on_navigator_current_page_changed(self, page: int) -> None:
         self.page_changed.emit(page, self.page_count)
