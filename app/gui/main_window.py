@@ -32,10 +32,10 @@ from PySide6.QtWidgets import (
 )
 
 from app.gui.ask_controller import AskController
-from app.gui.citation_dialog import CitationDialog
 from app.gui.composer import Composer
 from app.gui.conversation_view import ConversationView
 from app.gui.conversations_panel import ConversationsPanel
+from app.gui.document_viewer import DocumentViewer
 from app.gui.documents_model import PASSWORD_KINDS, Status
 from app.gui.documents_panel import DocumentsPanel
 from app.gui.indexing import IndexingController
@@ -105,6 +105,12 @@ class MainWindow(QMainWindow):
         self.conversation_title.setObjectName("conversationTitle")
         self.conversation_title.setTextFormat(Qt.TextFormat.PlainText)
         self.setCentralWidget(self._build_layout())
+        self.viewer_dock = DocumentViewer(self._pdf_passwords, self)
+        self.viewer_dock.hide()
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.viewer_dock)
+        #: Shows or hides the viewer (for the View menu).
+        self.viewer_action = self.viewer_dock.toggleViewAction()
+        self.viewer_action.setText("Document viewer")
         self._build_actions()
         self._connect()
 
@@ -196,6 +202,7 @@ class MainWindow(QMainWindow):
         self.conversations.conversation_selected.connect(
             self._on_conversations_conversation_selected)
         self.view.citation_activated.connect(self.open_citation)
+        self.viewer_dock.message.connect(self._on_viewer_dock_message)
         self.view.link_activated.connect(self._on_view_link_activated)
         self.view.highlighted.connect(self._on_view_highlighted)
 
@@ -234,10 +241,21 @@ class MainWindow(QMainWindow):
             store.rename(conversation_id, title_for(question))
         return self.asker.ask(conversation_id, question)
 
-    def open_citation(self, citation: CitationInfo) -> CitationDialog:
-        dialog = CitationDialog(citation, self)
-        dialog.show()
-        return dialog
+    def open_citation(self, citation: CitationInfo) -> bool:
+        """Show the citation in the viewer dock, at its passage; False when not found there."""
+        opening = self.viewer_dock.isHidden()
+        found = self.viewer_dock.show_citation(citation)
+        if opening:
+            self.resizeDocks([self.viewer_dock], [max(480, self.width() * 2 // 5)],
+                             Qt.Orientation.Horizontal)
+        return found
+
+    def _on_viewer_dock_message(self, text: str) -> None:
+        self.status.showMessage(text, 8000)
+
+    def _pdf_passwords(self, path: Path) -> list[str]:
+        """The passwords the library opened `path` with in this session (for the viewer)."""
+        return self.workspace.library.passwords_for(path)
 
     def open_settings(self) -> SettingsDialog:
         """Show the Settings dialog (window-modal); OK applies it with `apply_settings`."""

@@ -33,6 +33,10 @@ class CitationInfo:
     text: str
     cited: bool
     complete: bool
+    #: The passage's span in its page's text at indexing time (None in older messages):
+    #: the viewer finds the passage again with it.
+    char_start: int | None = None
+    char_end: int | None = None
 
     @property
     def location(self) -> str:
@@ -70,7 +74,8 @@ def entry_from_answer(answer: Answer) -> ChatEntry:
         text=answer.text,
         citations=tuple(
             CitationInfo(c.number, c.passage.document_name, c.passage.document_path,
-                         c.passage.page, c.passage.similarity, c.passage.text, c.cited, True)
+                         c.passage.page, c.passage.similarity, c.passage.text, c.cited, True,
+                         c.passage.char_start, c.passage.char_end)
             for c in answer.citations),
         timings=TimingInfo(t.tokens, t.tokens_per_s, t.ttft_ms, t.total_ms),
         covered=answer.covered,
@@ -98,6 +103,8 @@ def entry_from_message(message: Message) -> ChatEntry:
             text=str(full) if isinstance(full, str) else snippet,
             cited=bool(raw.get("cited", True)),
             complete=isinstance(full, str),
+            char_start=_int(raw.get("char_start")),
+            char_end=_int(raw.get("char_end")),
         ))
     timings = None
     raw_timings = details.get("timings")

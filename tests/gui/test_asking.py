@@ -12,7 +12,6 @@ from PySide6.QtGui import QDropEvent
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
-from app.gui.citation_dialog import CitationDialog
 from app.gui.documents_model import Status
 from app.gui.loading import LoadState
 from app.gui.main_window import MainWindow
@@ -101,14 +100,13 @@ def test_answer_streams_and_cites_the_document(open_window: OpenWindow, qtbot: Q
     cited = next(c for c in answer.citations if c.passage.document_name == "Super_Bowl_50.md")
     assert window.conversations.list.currentItem().text() == QUESTION
 
-    # Clicking the source opens its passage beside the answer.
+    # Clicking the source opens the file beside the answer, its passage highlighted.
     entry_index = len(window.view.entries) - 1
     window.view.anchorClicked.emit(QUrl(citation_href(entry_index, cited.number)))
-    dialogs = window.findChildren(CitationDialog)
-    assert len(dialogs) == 1
-    assert dialogs[0].passage.toPlainText().split() == cited.passage.text.split()
-    assert dialogs[0].open_button.isEnabled()
-    dialogs[0].close()
+    viewer = window.viewer_dock
+    assert viewer.isVisible() and viewer.path == super_bowl.resolve()
+    assert viewer.text.highlighted_text() == cited.passage.text
+    assert viewer.external_action.isEnabled()
 
 
 @pytest.mark.slow
