@@ -110,7 +110,7 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.viewer_dock)
         #: Shows or hides the viewer (for the View menu).
         self.viewer_action = self.viewer_dock.toggleViewAction()
-        self.viewer_action.setText("Document viewer")
+        self.viewer_action.setText("Document &viewer")
         self._build_actions()
         self._connect()
 
@@ -181,6 +181,7 @@ class MainWindow(QMainWindow):
         self.menus = MenuBar(self.workspace, self, [new, add, add_folder], settings)
         self.menus.add_panel_toggle("&Conversations", self.conversations)
         self.menus.add_panel_toggle("&Documents", self.documents)
+        self.menus.add_view_action(self.viewer_action)
         self.setMenuBar(self.menus)
 
     def _connect(self) -> None:
