@@ -265,7 +265,7 @@ class Assistant:
         )
         covered = not says_not_covered(text)
         check = check_answer(self.library.embedder, text, built.sources,
-                             settings.quote_similarity) if covered else ()
+                             settings.quote_similarity, question) if covered else ()
         yield AnswerFinished(Answer(question, text, built.sent,
                                     map_citations(text, built.sources), timings, model_info,
                                     covered=covered, finish_reason=finish,

@@ -204,11 +204,14 @@ def facts(sentence: str) -> tuple[set[str], set[str]]:
     return numbers, names
 
 
-def missing_facts(sentence: str, span: str) -> tuple[str, ...]:
-    """The numbers and names of `sentence` that `span` does not contain (case ignored)."""
+def missing_facts(sentence: str, span: str, question: str = "") -> tuple[str, ...]:
+    """The numbers and names of `sentence` that neither `span` nor `question` contains (case
+    ignored): an answer restating its question ("The Panthers' leader in 2015 was ...")
+    claims nothing by the question's own words."""
     numbers, names = facts(sentence)
-    span_numbers = {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(span)}
-    span_words = {w.lower() for w in re.findall(r"[^\W_]+", span)}
+    known = f"{span}\n{question}"
+    span_numbers = {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(known)}
+    span_words = {w.lower() for w in re.findall(r"[^\W_]+", known)}
     gone = sorted(numbers - span_numbers)
     gone += sorted(name for name in names
                    if not all(part.lower() in span_words for part in re.findall(r"[^\W_]+", name)))
@@ -227,8 +230,8 @@ class _Span:
 
 
 def check_answer(encoder: Encoder, text: str, sources: Sequence[Source],
-                 threshold: float) -> tuple[SentenceCheck, ...]:
-    """Match every sentence of `text` to the best span of `sources`.
+                 threshold: float, question: str = "") -> tuple[SentenceCheck, ...]:
+    """Match every sentence of `text`, the answer to `question`, to the best span of `sources`.
 
     The best span is the most similar source sentence holding every number and name of the
     answer's sentence (joined with its neighbour when the two together hold them); with no
@@ -247,9 +250,9 @@ def check_answer(encoder: Encoder, text: str, sources: Sequence[Source],
     for row, (sentence, (start, end)) in enumerate(zip(plain, sentences, strict=True)):
         order = [int(i) for i in np.argsort(-similarity[row], kind="stable")]
         best = order[0]
-        quote_span, missing = spans[best], missing_facts(sentence, spans[best].text)
+        quote_span, missing = spans[best], missing_facts(sentence, spans[best].text, question)
         for index in order:
-            found = _covering(spans, index, sentence)
+            found = _covering(spans, index, sentence, question)
             if found is not None:
                 best, quote_span, missing = index, found, ()
                 break
@@ -265,17 +268,18 @@ def check_answer(encoder: Encoder, text: str, sources: Sequence[Source],
     return tuple(checks)
 
 
-def _covering(spans: Sequence[_Span], index: int, sentence: str) -> _Span | None:
+def _covering(spans: Sequence[_Span], index: int, sentence: str,
+              question: str) -> _Span | None:
     """Span `index`, or it joined with a neighbour of the same passage, if that holds every
     number and name of `sentence`."""
     span = spans[index]
-    if not missing_facts(sentence, span.text):
+    if not missing_facts(sentence, span.text, question):
         return span
     for other in (index + 1, index - 1):
         if 0 <= other < len(spans) and spans[other].source is span.source:
             joined = _Span(span.source, min(span.start, spans[other].start),
                            max(span.end, spans[other].end))
-            if not missing_facts(sentence, joined.text):
+            if not missing_facts(sentence, joined.text, question):
                 return joined
     return None
 

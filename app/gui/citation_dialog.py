@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from PySide6.QtCore import Qt, QUrl
+from PySide6.QtCore import QRegularExpression, Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QDialog,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.gui.transcript import CitationInfo
+from inference.quote_check import Quote
 
 #: Lines that start a block of their own in Markdown or plain text: never joined to the last.
 _BLOCK_START = re.compile(r"^\s*(#{1,6}\s|[-*+]\s|\d+[.)]\s|>|\||```)")
@@ -59,7 +60,8 @@ def local_file_url(citation: CitationInfo) -> QUrl | None:
 class CitationDialog(QDialog):
     """Shows one cited passage; non-modal, so the answer stays readable beside it."""
 
-    def __init__(self, citation: CitationInfo, parent: QWidget | None = None) -> None:
+    def __init__(self, citation: CitationInfo, parent: QWidget | None = None,
+                 quote: Quote | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("citationDialog")
         self.setWindowTitle(f"Source [{citation.number}]: {citation.location}")
@@ -85,6 +87,8 @@ class CitationDialog(QDialog):
         self.passage.setReadOnly(True)
         text = reflow(citation.text)
         self.passage.setPlainText(text if citation.complete else f"{text}…")
+        if quote is not None:
+            self._select(quote.text)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(18, 16, 18, 14)
@@ -107,6 +111,14 @@ class CitationDialog(QDialog):
         buttons.rejected.connect(self.reject)
         self.open_button.clicked.connect(self._on_open_button_clicked)
         layout.addWidget(buttons)
+
+    def _select(self, quote: str) -> None:
+        """Select the quote's words (the passage is reflowed, so spaces may differ)."""
+        words = [QRegularExpression.escape(word) for word in quote.split()]
+        found = self.passage.document().find(QRegularExpression(r"\s+".join(words)))
+        if not found.isNull():
+            self.passage.setTextCursor(found)
+            self.passage.centerCursor()
 
     def _on_open_button_clicked(self) -> None:
         if self._url is not None:

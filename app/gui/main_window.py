@@ -57,6 +57,7 @@ from documents.library import IngestReport
 from documents.store import DocumentRecord
 from inference.answer import Answer
 from inference.policy import PolicyError
+from inference.quote_check import Quote
 from inference.settings import Settings, save_settings
 from inference.workspace import Workspace
 
@@ -186,6 +187,7 @@ class MainWindow(QMainWindow):
         self.conversations.conversation_selected.connect(
             self._on_conversations_conversation_selected)
         self.view.citation_activated.connect(self.open_citation)
+        self.view.quote_activated.connect(self.open_citation)
         self.view.link_activated.connect(self._on_view_link_activated)
         self.view.highlighted.connect(self._on_view_highlighted)
 
@@ -224,8 +226,9 @@ class MainWindow(QMainWindow):
             store.rename(conversation_id, title_for(question))
         return self.asker.ask(conversation_id, question)
 
-    def open_citation(self, citation: CitationInfo) -> CitationDialog:
-        dialog = CitationDialog(citation, self)
+    def open_citation(self, citation: CitationInfo, quote: Quote | None = None) -> CitationDialog:
+        """Show a cited passage; with `quote`, the words of it that support a sentence."""
+        dialog = CitationDialog(citation, self, quote)
         dialog.show()
         return dialog
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from inference.answer import Answer
 from inference.conversations import Message
+from inference.quote_check import SentenceCheck, checks_from_json
 
 #: The longest title a first question gives a conversation.
 TITLE_LENGTH = 60
@@ -61,6 +62,9 @@ class ChatEntry:
     finish_reason: str = "done"
     error: str | None = None
     model: Mapping[str, str] = field(default_factory=dict)
+    #: Each sentence of the answer with its supporting quote; () for answers stored before
+    #: the check existed, which are shown unmarked.
+    check: tuple[SentenceCheck, ...] = ()
 
 
 def entry_from_answer(answer: Answer) -> ChatEntry:
@@ -77,6 +81,7 @@ def entry_from_answer(answer: Answer) -> ChatEntry:
         stopped=answer.stopped,
         finish_reason=answer.finish_reason,
         model=dict(answer.model),
+        check=answer.check,
     )
 
 
@@ -116,6 +121,7 @@ def entry_from_message(message: Message) -> ChatEntry:
         stopped=bool(details.get("stopped", False)),
         finish_reason=str(details.get("finish_reason", "done")),
         model={str(k): str(v) for k, v in model.items()} if isinstance(model, dict) else {},
+        check=checks_from_json(details.get("check")),
     )
 
 

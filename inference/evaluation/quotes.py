@@ -123,7 +123,7 @@ def evaluate_quotes(workspace: Workspace, records: Sequence[dict[str, Any]],
             mismatched += 1
             continue
         checks = check_answer(library.embedder, record["answer"], sources,
-                              settings.quote_similarity)
+                              settings.quote_similarity, record["question"])
         answers.append(CheckedAnswer(str(record.get("id", done)), record["question"], group,
                                      record["answer"], checks))
         if progress is not None and done % 20 == 0:
