@@ -105,7 +105,7 @@ class SentenceCheck:
 
     def to_json(self) -> dict[str, object]:
         return {"sentence": self.sentence, "start": self.start, "end": self.end,
-                "supported": self.supported, "score": round(self.score, 4),
+                "supported": self.supported, "score": self.score,
                 "missing": list(self.missing),
                 "quote": None if self.quote is None else self.quote.to_json()}
 
@@ -256,7 +256,7 @@ def check_answer(encoder: Encoder, text: str, sources: Sequence[Source],
             if found is not None:
                 best, quote_span, missing = index, found, ()
                 break
-        score = float(similarity[row, best])
+        score = round(float(similarity[row, best]), 4)  # As stored: one verdict for both
         source = quote_span.source
         quote = Quote(source.number, source.passage.document_name,
                       str(source.passage.document_path), source.passage.page,
