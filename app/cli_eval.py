@@ -323,7 +323,8 @@ def cmd_eval_quotes(args: argparse.Namespace) -> int:
     c = result.checked
     print(f"{args.answers}: {result.records} records; checked {c['correct']} correct, "
           f"{c['wrong']} wrong and {c['unanswerable']} unanswerable-but-answered answers "
-          f"({result.sources_mismatched} skipped: retrieval no longer gives their sources)")
+          f"({result.sources_mismatched} skipped: retrieval no longer gives their sources); "
+          f"sentences {result.sentences}; {result.check_ms:.0f} ms per check")
     print("threshold | flagged sentences: correct  wrong  unanswerable | precision recall"
           " | flagged answers: correct  wrong  unanswerable | precision recall")
     for row in result.rows:

@@ -52,7 +52,7 @@ class AnswerSettings:
     #: Cosine similarity an answer's sentence needs with a span of its sources to count as
     #: supported (its numbers and names must be in the span too). Tuned on the docqa set's
     #: answers: `eval quotes` (docs/answer-quality.md).
-    quote_similarity: float = 0.60
+    quote_similarity: float = 0.55
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.quote_similarity <= 1.0:

@@ -15,6 +15,7 @@ when the check finds no supporting span; the flag is scored as a detector of wro
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +50,9 @@ class QuotesResult:
     records: int
     checked: dict[str, int]
     sources_mismatched: int
+    sentences: dict[str, int]
+    #: Mean milliseconds of one answer's check (its embedding and matching).
+    check_ms: float
     rows: list[dict[str, Any]]
     config: dict[str, Any] = field(default_factory=dict)
     answers: list[CheckedAnswer] = field(default_factory=list)
@@ -56,6 +60,8 @@ class QuotesResult:
     def to_json(self, details: bool = False) -> dict[str, Any]:
         data: dict[str, Any] = {"records": self.records, "checked": self.checked,
                                 "sources_mismatched": self.sources_mismatched,
+                                "sentences": self.sentences,
+                                "check_ms": round(self.check_ms, 1),
                                 "thresholds": self.rows, "config": self.config}
         if details:
             data["answers"] = [answer.to_json() for answer in self.answers]
@@ -113,6 +119,7 @@ def evaluate_quotes(workspace: Workspace, records: Sequence[dict[str, Any]],
     settings = workspace.settings.answering
     answers: list[CheckedAnswer] = []
     mismatched = 0
+    check_s = 0.0
     for done, record in enumerate(records, 1):
         group = group_of(record)
         if group is None:
@@ -122,8 +129,10 @@ def evaluate_quotes(workspace: Workspace, records: Sequence[dict[str, Any]],
         if sources is None:
             mismatched += 1
             continue
+        started = time.perf_counter()
         checks = check_answer(library.embedder, record["answer"], sources,
                               settings.quote_similarity, record["question"])
+        check_s += time.perf_counter() - started
         answers.append(CheckedAnswer(str(record.get("id", done)), record["question"], group,
                                      record["answer"], checks))
         if progress is not None and done % 20 == 0:
@@ -134,7 +143,10 @@ def evaluate_quotes(workspace: Workspace, records: Sequence[dict[str, Any]],
               "passages": settings.passages, "min_similarity": settings.min_similarity,
               "search_mode": settings.search_mode.value,
               "quote_similarity": settings.quote_similarity}
-    return QuotesResult(len(records), checked, mismatched, rows, config, answers)
+    sentences = {group: sum(len(a.checks) for a in answers if a.group == group)
+                 for group in GROUPS}
+    return QuotesResult(len(records), checked, mismatched, sentences,
+                        1000 * check_s / max(1, len(answers)), rows, config, answers)
 
 
 def _row(answers: Sequence[CheckedAnswer], threshold: float) -> dict[str, Any]:
