@@ -17,6 +17,7 @@ from inference.answer_text import lead, strip_markers
 from inference.catalog import SMOLLM2_135M
 from inference.conversations import ConversationStore
 from inference.engine import ChatModel
+from inference.evaluation.quotes import evaluate_quotes, group_of
 from inference.prompt import Source
 from inference.quote_check import (
     answer_sentences,
@@ -27,6 +28,8 @@ from inference.quote_check import (
     missing_facts,
     source_sentences,
 )
+from inference.settings import Settings
+from inference.workspace import Workspace
 from tests.conftest import _require
 
 PASSAGE = (
@@ -158,3 +161,37 @@ def test_a_real_answer_carries_its_check_into_json_and_the_store(
         store.close()
     assert checks_from_json(stored.details.get("check")) == answer.check
     assert checks_from_json(older.details.get("check")) == (), "stored before the check"
+
+
+def test_eval_quotes_recovers_the_sources_and_scores_the_flag(tmp_path: Path,
+                                                              docs_dir: Path) -> None:
+    workspace = Workspace(tmp_path / "data", Settings())
+    workspace.unlock(opt_out=True)
+    try:
+        workspace.library.add([docs_dir])
+        question = "How many points did the Panthers defense surrender?"
+        found = workspace.library.search(question, 4)
+        recorded = [[n, p.document_name, False, round(p.similarity, 4)]
+                    for n, p in enumerate(found, 1)]
+        copied = source_sentences(found[0].text)[-1]
+        base = {"question": question, "answerable": True, "declined": False,
+                "sources": recorded}
+        records = [
+            {**base, "answer": found[0].text[copied[0]:copied[1]], "contains": 1.0},
+            {**base, "answer": "The Panthers defense surrendered 1,234,567 points.",
+             "contains": 0.0},
+            {**base, "answer": "The documents do not cover this.", "contains": 0.0,
+             "declined": True},
+            {**base, "answer": "Unknown.", "contains": 0.0,
+             "sources": [[1, "Nowhere.md", False, 0.5]]},
+        ]
+        result = evaluate_quotes(workspace, records, thresholds=(0.5,))
+    finally:
+        workspace.close()
+    assert result.checked == {"correct": 1, "wrong": 1, "unanswerable": 0}
+    assert result.sources_mismatched == 1, "a record whose source is not found is skipped"
+    (row,) = result.rows
+    assert row["sentence_flagged_correct"] == 0.0 and row["sentence_flagged_wrong"] == 1.0
+    assert row["answer_precision"] == 1.0 and row["answer_recall"] == 1.0
+    assert group_of({**base, "answerable": False, "answer": "x", "contains": 0}) == \
+        "unanswerable"
