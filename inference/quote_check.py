@@ -241,10 +241,10 @@ def check_answer(encoder: Encoder, text: str, sources: Sequence[Source],
     spans = [_Span(source, start, end) for source in sources
              for start, end in source_sentences(source.passage.text)]
     if not sentences or not spans:
-        return tuple(SentenceCheck(_plain(text[s:e]), s, e, False, 0.0, None)
+        return tuple(SentenceCheck(plain_text(text[s:e]), s, e, False, 0.0, None)
                      for s, e in sentences)
-    plain = [_plain(text[s:e]) for s, e in sentences]
-    vectors = encoder.encode([*plain, *(_plain(span.text) for span in spans)])
+    plain = [plain_text(text[s:e]) for s, e in sentences]
+    vectors = encoder.encode([*plain, *(plain_text(span.text) for span in spans)])
     similarity = vectors[:len(plain)] @ vectors[len(plain):].T
     checks = []
     for row, (sentence, (start, end)) in enumerate(zip(plain, sentences, strict=True)):
@@ -284,7 +284,7 @@ def _covering(spans: Sequence[_Span], index: int, sentence: str,
     return None
 
 
-def _plain(text: str) -> str:
+def plain_text(text: str) -> str:
     """What is embedded and shown: no markers, no emphasis marks, one line."""
     return " ".join(_EMPHASIS.sub("", strip_markers(text)).split())
 

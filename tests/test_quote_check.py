@@ -26,6 +26,7 @@ from inference.quote_check import (
     facts,
     is_supported,
     missing_facts,
+    plain_text,
     source_sentences,
 )
 from inference.settings import Settings
@@ -137,8 +138,7 @@ def test_a_real_answer_carries_its_check_into_json_and_the_store(
     assert answer.covered and answer.check, answer.text
     passages = {c.passage.chunk_id: c.passage for c in answer.citations}
     for check in answer.check:
-        assert " ".join(strip_markers(answer.text[check.start:check.end]).split()) \
-            .replace("*", "") == check.sentence.replace("*", "")
+        assert plain_text(answer.text[check.start:check.end]) == check.sentence
         assert check.quote is not None
         assert passages[check.quote.chunk_id].text[check.quote.start:check.quote.end] == \
             check.quote.text

@@ -12,8 +12,7 @@ import re
 from app.gui.markdown_render import render_markdown
 from app.gui.transcript import ChatEntry, CitationInfo, TimingInfo
 from inference.answer import FINISH_NOTES
-from inference.answer_text import strip_markers
-from inference.quote_check import NOT_FOUND, SentenceCheck
+from inference.quote_check import NOT_FOUND, SentenceCheck, plain_text
 
 CITE_SCHEME = "cite"
 QUOTE_SCHEME = "quote"
@@ -150,8 +149,7 @@ def _mark_sentences(text: str, check: tuple[SentenceCheck, ...]) -> str:
     for number, sentence in sorted(enumerate(check), key=lambda item: -item[1].start):
         piece = text[sentence.start:sentence.end]
         if not 0 <= sentence.start < sentence.end <= len(text) or \
-                " ".join(strip_markers(piece).split()).replace("*", "").replace("`", "") != \
-                " ".join(sentence.sentence.split()).replace("*", "").replace("`", ""):
+                plain_text(piece) != sentence.sentence:
             continue
         text = (f"{text[:sentence.start]}{_START}{chr(_INDEX_BASE + number)}{piece}{_END}"
                 f"{text[sentence.end:]}")
