@@ -169,9 +169,9 @@ def source_sentences(text: str) -> list[tuple[int, int]]:
         content = line.group()
         if not content.strip():
             continue
-        joins = (blocks and not _STARTS_BLOCK.match(content)
+        joins = (bool(blocks) and not _STARTS_BLOCK.match(content)
                  and not _WHOLE_LINE.match(text[blocks[-1][0]:blocks[-1][1]])
-                 and not text[blocks[-1][1]:line.start()].count("\n") > 1)
+                 and text[blocks[-1][1]:line.start()].count("\n") <= 1)
         if joins:
             blocks[-1] = (blocks[-1][0], line.end())
         else:
