@@ -104,7 +104,9 @@ def entry_html(entry: ChatEntry, index: int) -> str:
     finish = FINISH_NOTES.get(entry.finish_reason)
     if finish is not None:
         notes.append(_note(_STOPPED_BG, *finish))
-    parts = [body if entry.covered else "", *notes,
+    shown = tuple(sentence for sentence in entry.check if _fits(entry.text, sentence))
+    parts = [body if entry.covered else "", check_html(shown) if entry.covered else "",
+             *notes,
              sources_html(index, entry.citations), timings_html(entry.timings)]
     return _assistant_bubble("".join(parts))
 
@@ -147,13 +149,18 @@ def _mark_sentences(text: str, check: tuple[SentenceCheck, ...]) -> str:
     if any(ch in text for ch in (_START, _END)) or len(check) > 0x700:
         return text
     for number, sentence in sorted(enumerate(check), key=lambda item: -item[1].start):
-        piece = text[sentence.start:sentence.end]
-        if not 0 <= sentence.start < sentence.end <= len(text) or \
-                plain_text(piece) != sentence.sentence:
+        if not _fits(text, sentence):
             continue
+        piece = text[sentence.start:sentence.end]
         text = (f"{text[:sentence.start]}{_START}{chr(_INDEX_BASE + number)}{piece}{_END}"
                 f"{text[sentence.end:]}")
     return text
+
+
+def _fits(text: str, sentence: SentenceCheck) -> bool:
+    """The checked sentence is where the check says in `text` (not an edited or older one)."""
+    return (0 <= sentence.start < sentence.end <= len(text)
+            and plain_text(text[sentence.start:sentence.end]) == sentence.sentence)
 
 
 def _wrap_sentences(rendered: str, index: int, check: tuple[SentenceCheck, ...]) -> str:
@@ -191,6 +198,20 @@ def _sentence_run(piece: str, index: int, number: int, check: tuple[SentenceChec
     tip = html.escape(f"Found in [{quote.source}] {place}: \u201c{_preview(quote.text, 160)}"
                       "\u201d (click to see it)", quote=True)
     return f'<a class="quote" href="{quote_href(index, number)}" title="{tip}">{piece}</a>'
+
+
+def check_html(check: tuple[SentenceCheck, ...]) -> str:
+    """One line saying what the marks in the answer mean, when it was checked."""
+    if not check:
+        return ""
+    unsupported = sum(1 for sentence in check if not sentence.supported)
+    parts = []
+    if unsupported:
+        parts.append(f"{unsupported} of {len(check)} sentence{'s' if len(check) > 1 else ''} "
+                     f"{NOT_FOUND} (tinted)")
+    if unsupported < len(check):
+        parts.append("click a sentence to see the words of the source that support it")
+    return f'<p class="meta">{html.escape(" · ".join(parts).capitalize())}</p>'
 
 
 def sources_html(index: int, citations: tuple[CitationInfo, ...]) -> str:

@@ -44,6 +44,7 @@ def test_an_unsupported_sentence_is_marked_and_a_supported_one_links_its_quote()
     assert '<a href="cite:2/1" class="cite">[1]</a>' in html, "the citation stays its own link"
     assert quote_href(2, 0) not in html.split("They scored")[1]
     assert "\ue000" not in html and "\ue001" not in html
+    assert "1 of 2 sentences not found in your documents (tinted)" in html
     assert parse_quote_href("quote:2/1") == (2, 1) and parse_quote_href("cite:2/1") is None
 
 
