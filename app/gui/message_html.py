@@ -207,8 +207,8 @@ def check_html(check: tuple[SentenceCheck, ...]) -> str:
     unsupported = sum(1 for sentence in check if not sentence.supported)
     parts = []
     if unsupported:
-        parts.append(f"{unsupported} of {len(check)} sentence{'s' if len(check) > 1 else ''} "
-                     f"{NOT_FOUND} (tinted)")
+        parts.append(f"{unsupported} of {len(check)} sentences {NOT_FOUND} (tinted)"
+                     if len(check) > 1 else f"{NOT_FOUND} (tinted)")
     if unsupported < len(check):
         parts.append("click a sentence to see the words of the source that support it")
     return f'<p class="meta">{html.escape(" · ".join(parts).capitalize())}</p>'
