@@ -16,7 +16,7 @@ from app.gui.citation_dialog import CitationDialog
 from app.gui.documents_model import Status
 from app.gui.loading import LoadState
 from app.gui.main_window import MainWindow
-from app.gui.message_html import citation_href
+from app.gui.message_html import citation_href, quote_href
 from inference.answer import Answer, TokenGenerated
 
 from .conftest import OpenWindow
@@ -109,6 +109,17 @@ def test_answer_streams_and_cites_the_document(open_window: OpenWindow, qtbot: Q
     assert dialogs[0].passage.toPlainText().split() == cited.passage.text.split()
     assert dialogs[0].open_button.isEnabled()
     dialogs[0].close()
+
+    # Each sentence was checked against the sources; a supported one opens its quote.
+    assert answer.check and window.view.entries[-1].check == answer.check
+    supported = [n for n, sentence in enumerate(answer.check) if sentence.supported]
+    for number in supported[:1]:
+        quote = answer.check[number].quote
+        assert quote is not None
+        window.view.anchorClicked.emit(QUrl(quote_href(entry_index, number)))
+        dialog = window.findChildren(CitationDialog)[-1]
+        assert dialog.passage.textCursor().selectedText().split() == quote.text.split()
+        dialog.close()
 
 
 @pytest.mark.slow
