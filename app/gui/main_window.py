@@ -419,7 +419,7 @@ class MainWindow(QMainWindow):
             f"Enclave does not open web links; copied to the clipboard: {url.toString()}", 8000)
 
     def _on_view_highlighted(self, url: QUrl) -> None:
-        if url.isEmpty() or url.scheme() == "cite":
+        if url.isEmpty() or url.scheme() in ("cite", "quote"):  # Their tooltips say where.
             self.status.clearMessage()
         else:
             self.status.showMessage(url.toString())
