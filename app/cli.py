@@ -25,6 +25,7 @@ from inference.encryption import KeyUnavailableError, PassphraseRequiredError, r
 from inference.logs import setup_logging
 from inference.paths import default_data_dir, model_dirs
 from inference.policy import load_policy
+from inference.quote_check import NOT_FOUND
 from inference.workspace import Workspace
 
 Command = Callable[[argparse.Namespace], int]
@@ -277,6 +278,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
     for citation in answer.citations:
         mark = f"[{citation.number}]" if citation.cited else f"({citation.number})"
         print(f"{mark} {citation.passage.location}")
+    for check in answer.check:
+        if not check.supported:
+            print(f"\n! \u201c{check.sentence}\u201d: {NOT_FOUND}")
     t = answer.timings
     print(f"\n{t.tokens} tokens, {t.tokens_per_s:.1f} tok/s, first token {t.ttft_ms:.0f} ms; "
           f"conversation {conversation_id}", file=sys.stderr)

@@ -3,6 +3,7 @@
     python main.py eval retrieval --dataset ../shared/data/scifact [--mode hybrid] [--json]
     python main.py eval docqa --dataset ../shared/data/docqa-xquad [--limit 200] [--json]
     python main.py eval followups --dataset ../shared/data/docqa-xquad [--no-rewrite] [--json]
+    python main.py eval quotes --dataset ../shared/data/docqa-xquad --answers RECORDS.jsonl
 
 Both ingest into a throw-away data directory (or `--index-dir`, kept and reused) with the
 app's default settings, changed only by the flags given.
@@ -27,6 +28,7 @@ from documents.retrieval import SearchMode
 from inference.evaluation.beir import corpus_digest, evaluate_retrieval, load_beir
 from inference.evaluation.docqa import HIT_K, UNANSWERABLE_SHARE, evaluate_docqa, plan_docqa
 from inference.evaluation.followups import evaluate_follow_ups
+from inference.evaluation.quotes import evaluate_quotes, load_records
 from inference.settings import Settings
 from inference.workspace import Workspace
 
@@ -89,6 +91,19 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     followups.add_argument("--no-rewrite", action="store_true",
                            help="do not rewrite a follow-up into a standalone query")
     followups.set_defaults(handler=cmd_eval_followups)
+
+    quotes = kinds.add_parser(
+        "quotes", parents=[common, shared],
+        help="how often the quote check flags right and wrong answers, on the records of an "
+             "earlier `eval docqa --output` run (no answers are generated)")
+    quotes.add_argument("--answers", type=Path, required=True,
+                        help="the records `eval docqa --output FILE` wrote")
+    quotes.add_argument("--unanswerable-share", type=float, default=UNANSWERABLE_SHARE,
+                        help="as given to the docqa run (default: 1/6)")
+    quotes.add_argument("--seed", type=int, default=0, help="as given to the docqa run")
+    quotes.add_argument("--output", type=Path, default=None,
+                        help="write each checked answer with its check to this file")
+    quotes.set_defaults(handler=cmd_eval_quotes)
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -288,3 +303,40 @@ def cmd_eval_followups(args: argparse.Namespace) -> int:
     ])
     print("configuration: " + json.dumps(result.config, indent=2))
     return 0
+
+
+def cmd_eval_quotes(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    records = load_records(args.answers)
+    plan = plan_docqa(args.dataset, None, args.unanswerable_share, args.seed)
+    with _dataset_workspace(args, settings, plan.library_key) as workspace:
+        report = workspace.library.add(plan.ingested, _ingest_progress())
+        if report.failed:
+            raise InvalidInputError(f"{len(report.failed)} document(s) failed: "
+                                    f"{report.failed[0]}")
+        result = evaluate_quotes(workspace, records, progress=_stderr)
+    result.config.update({"command": _command_line(), "answers": str(args.answers)})
+    _write_records(args.output, [answer.to_json() for answer in result.answers])
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2))
+        return 0
+    c = result.checked
+    print(f"{args.answers}: {result.records} records; checked {c['correct']} correct, "
+          f"{c['wrong']} wrong and {c['unanswerable']} unanswerable-but-answered answers "
+          f"({result.sources_mismatched} skipped: retrieval no longer gives their sources); "
+          f"sentences {result.sentences}; {result.check_ms:.0f} ms per check")
+    print("threshold | flagged sentences: correct  wrong  unanswerable | precision recall"
+          " | flagged answers: correct  wrong  unanswerable | precision recall")
+    for row in result.rows:
+        cells = [f"{row['threshold']:.2f}"]
+        for level in ("sentence", "answer"):
+            cells += [_percent(row[f"{level}_flagged_{g}"])
+                      for g in ("correct", "wrong", "unanswerable")]
+            cells += [_percent(row[f"{level}_precision"]), _percent(row[f"{level}_recall"])]
+        print(" | ".join(cells))
+    print("configuration: " + json.dumps(result.config, indent=2))
+    return 0
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"

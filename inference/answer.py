@@ -12,12 +12,14 @@ import time
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 
+from documents.errors import InvalidInputError
 from documents.library import Library
 from documents.retrieval import Passage, SearchMode
 from inference.answer_text import MARKER, remove_unknown_markers, says_not_covered
 from inference.engine import ChatModel, FinishReason, GenerationSettings
 from inference.follow_up import standalone_question
 from inference.prompt import ANSWER_REMINDER, SYSTEM_PROMPT, Source, Turn, build_prompt
+from inference.quote_check import SentenceCheck, check_answer
 from inference.repetition import loop_start
 
 #: What a front end tells the user about an answer that did not end by itself.
@@ -47,6 +49,14 @@ class AnswerSettings:
     #: previous question added: "who provided the sign language translation?" names no
     #: game, and the rewrite cannot always supply it.
     follow_up_context_similarity: float = 0.35
+    #: Cosine similarity an answer's sentence needs with a span of its sources to count as
+    #: supported (its numbers and names must be in the span too). Tuned on the docqa set's
+    #: answers: `eval quotes` (docs/answer-quality.md).
+    quote_similarity: float = 0.55
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.quote_similarity <= 1.0:
+            raise InvalidInputError("quote_similarity must be between 0 and 1")
 
 
 @dataclass(frozen=True)
@@ -91,6 +101,8 @@ class Answer:
     model_text: str = ""
     #: The query retrieval used: the question, or a follow-up rewritten to stand alone.
     search_query: str = ""
+    #: Each sentence matched to the span of the sources that supports it (`quote_check`).
+    check: tuple[SentenceCheck, ...] = ()
 
     @property
     def stopped(self) -> bool:
@@ -126,6 +138,7 @@ class Answer:
             "timings": {k: round(v, 2) if isinstance(v, float) else v
                         for k, v in asdict(self.timings).items()},
             "model": self.model,
+            "check": [check.to_json() for check in self.check],
         }
 
     def turn(self) -> Turn:
@@ -250,7 +263,10 @@ class Assistant:
             tokens=tokens,
             tokens_per_s=(tokens - 1) / decode_s if tokens > 1 and decode_s > 0 else 0.0,
         )
+        covered = not says_not_covered(text)
+        check = check_answer(self.library.embedder, text, built.sources,
+                             settings.quote_similarity, question) if covered else ()
         yield AnswerFinished(Answer(question, text, built.sent,
                                     map_citations(text, built.sources), timings, model_info,
-                                    covered=not says_not_covered(text), finish_reason=finish,
-                                    model_text=model_text, search_query=query))
+                                    covered=covered, finish_reason=finish,
+                                    model_text=model_text, search_query=query, check=check))

@@ -62,13 +62,24 @@ def lead(text: str) -> str:
     """
     line = next((part.strip() for part in strip_markers(text).splitlines() if part.strip()),
                 "")
+    ends = sentence_ends(line)
+    return line[:ends[0]] if ends else line
+
+
+def sentence_ends(line: str) -> list[int]:
+    """Where each sentence of one line ends (just after its . ! or ?), but the last.
+
+    A dot after a common abbreviation or a single letter ("U.S.", "Dr.", "J. Smith") does
+    not end the sentence. The text after the last end is the line's last sentence.
+    """
+    ends = []
     for match in _SENTENCE_END.finditer(line):
         words = line[:match.start()].split()
         word = words[-1].strip("\"'(\u201c\u2018").lower() if words else ""
         if match.group() == "." and (len(word) <= 1 or "." in word or word in _ABBREVIATIONS):
             continue
-        return line[:match.end()]
-    return line
+        ends.append(match.end())
+    return ends
 
 
 def marker_numbers(text: str) -> list[int]:

@@ -32,6 +32,7 @@ class Settings:
     chunk_overlap_tokens: int = 32
     passages: int = 4
     min_similarity: float = AnswerSettings.min_similarity
+    quote_similarity: float = AnswerSettings.quote_similarity
     search_mode: str = SearchMode.HYBRID.value
     #: Keep a hash-chained audit trail of every answer (see `python main.py audit`).
     audit_log: bool = True
@@ -45,7 +46,8 @@ class Settings:
     @property
     def answering(self) -> AnswerSettings:
         return AnswerSettings(passages=self.passages, min_similarity=self.min_similarity,
-                              search_mode=SearchMode(self.search_mode))
+                              search_mode=SearchMode(self.search_mode),
+                              quote_similarity=self.quote_similarity)
 
     def with_changes(self, **changes: Any) -> Settings:
         return replace(self, **changes)

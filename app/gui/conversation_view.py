@@ -51,6 +51,9 @@ class ConversationView(SafeTextBrowser):
 
     citation_activated = Signal(object)
     """A source anchor was clicked: carries the `CitationInfo`."""
+    quote_activated = Signal(object, object)
+    """A checked sentence was clicked: carries the `CitationInfo` of its source and the
+    `Quote` (the span of that source's passage that supports it)."""
     link_activated = Signal(QUrl)
     """Any other link was clicked; the view itself never opens it."""
 
@@ -150,6 +153,10 @@ class ConversationView(SafeTextBrowser):
         return None
 
     def _on_self_anchor_clicked(self, url: QUrl) -> None:
+        quoted = message_html.parse_quote_href(url.toString())
+        if quoted is not None:
+            self._activate_quote(*quoted)
+            return
         target = message_html.parse_citation_href(url.toString())
         if target is None:
             self.link_activated.emit(url)
@@ -157,3 +164,12 @@ class ConversationView(SafeTextBrowser):
         citation = self.citation(*target)
         if citation is not None:
             self.citation_activated.emit(citation)
+
+    def _activate_quote(self, entry_index: int, sentence: int) -> None:
+        if not 0 <= entry_index < len(self._entries):
+            return
+        check = self._entries[entry_index].check
+        quote = check[sentence].quote if 0 <= sentence < len(check) else None
+        citation = None if quote is None else self.citation(entry_index, quote.source)
+        if citation is not None:
+            self.quote_activated.emit(citation, quote)

@@ -51,6 +51,7 @@ from app.gui.transcript import (
     CitationInfo,
     entry_from_answer,
     entry_from_message,
+    quote_citation,
     title_for,
 )
 from app.pending_batch import PendingBatchFile
@@ -58,6 +59,7 @@ from documents.library import IngestReport
 from documents.store import DocumentRecord
 from inference.answer import Answer
 from inference.policy import PolicyError
+from inference.quote_check import Quote
 from inference.settings import Settings, save_settings
 from inference.workspace import Workspace
 
@@ -203,6 +205,7 @@ class MainWindow(QMainWindow):
         self.conversations.conversation_selected.connect(
             self._on_conversations_conversation_selected)
         self.view.citation_activated.connect(self.open_citation)
+        self.view.quote_activated.connect(self.open_citation)
         self.viewer_dock.message.connect(self._on_viewer_dock_message)
         self.view.link_activated.connect(self._on_view_link_activated)
         self.view.highlighted.connect(self._on_view_highlighted)
@@ -242,8 +245,14 @@ class MainWindow(QMainWindow):
             store.rename(conversation_id, title_for(question))
         return self.asker.ask(conversation_id, question)
 
-    def open_citation(self, citation: CitationInfo) -> bool:
-        """Show the citation in the viewer dock, at its passage; False when not found there."""
+    def open_citation(self, citation: CitationInfo, quote: Quote | None = None) -> bool:
+        """Show the citation in the viewer dock, at its passage; False when not found there.
+
+        With `quote`, only the words of the passage that support an answer's sentence are
+        highlighted.
+        """
+        if quote is not None:
+            citation = quote_citation(citation, quote)
         opening = self.viewer_dock.isHidden()
         found = self.viewer_dock.show_citation(citation)
         if opening:
@@ -445,7 +454,7 @@ class MainWindow(QMainWindow):
             f"Enclave does not open web links; copied to the clipboard: {url.toString()}", 8000)
 
     def _on_view_highlighted(self, url: QUrl) -> None:
-        if url.isEmpty() or url.scheme() == "cite":
+        if url.isEmpty() or url.scheme() in ("cite", "quote"):  # Their tooltips say where.
             self.status.clearMessage()
         else:
             self.status.showMessage(url.toString())

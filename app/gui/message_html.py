@@ -12,8 +12,10 @@ import re
 from app.gui.markdown_render import render_markdown
 from app.gui.transcript import ChatEntry, CitationInfo, TimingInfo
 from inference.answer import FINISH_NOTES
+from inference.quote_check import NOT_FOUND, SentenceCheck, plain_text
 
 CITE_SCHEME = "cite"
+QUOTE_SCHEME = "quote"
 #: The app icon, registered as a document resource by the view (never loaded from a URL).
 LOGO_URL = "enclave-resource:logo"
 
@@ -36,6 +38,8 @@ h3, h4, h5, h6 { font-size: medium; margin-top: 6px; margin-bottom: 2px; }
 .sources-title { color: #6b7280; font-size: small; font-weight: 600; }
 .source { font-size: small; }
 a.uncited-cite { color: #5b7bbf; }
+a.quote { color: #1f2328; }
+.unsupported { background-color: #fbe7c6; }
 .snippet { color: #6b7280; }
 .note { font-size: small; }
 .status { color: #6b7280; font-style: italic; }
@@ -66,11 +70,27 @@ def parse_citation_href(href: str) -> tuple[int, int] | None:
     return int(entry), int(number)
 
 
+def quote_href(entry_index: int, sentence: int) -> str:
+    """The anchor for the quote of sentence `sentence` of an entry's check: ``quote:3/0``."""
+    return f"{QUOTE_SCHEME}:{entry_index}/{sentence}"
+
+
+def parse_quote_href(href: str) -> tuple[int, int] | None:
+    """(entry index, sentence index) from a `quote_href`, or None for any other link."""
+    prefix = f"{QUOTE_SCHEME}:"
+    if not href.startswith(prefix):
+        return None
+    entry, _, sentence = href[len(prefix):].partition("/")
+    if not (entry.isdigit() and sentence.isdigit()):
+        return None
+    return int(entry), int(sentence)
+
+
 def entry_html(entry: ChatEntry, index: int) -> str:
     """One finished bubble."""
     if entry.role == "user":
         return user_html(entry.text)
-    body = answer_body_html(entry.text, index, entry.citations)
+    body = answer_body_html(entry.text, index, entry.citations, entry.check)
     notes = []
     if entry.error is not None:
         notes.append(_note(_ERROR_BG, "Something went wrong", entry.error))
@@ -84,7 +104,9 @@ def entry_html(entry: ChatEntry, index: int) -> str:
     finish = FINISH_NOTES.get(entry.finish_reason)
     if finish is not None:
         notes.append(_note(_STOPPED_BG, *finish))
-    parts = [body if entry.covered else "", *notes,
+    shown = tuple(sentence for sentence in entry.check if _fits(entry.text, sentence))
+    parts = [body if entry.covered else "", check_html(shown) if entry.covered else "",
+             *notes,
              sources_html(index, entry.citations), timings_html(entry.timings)]
     return _assistant_bubble("".join(parts))
 
@@ -104,9 +126,92 @@ def user_html(text: str) -> str:
             f'<p class="role">You</p><p>{escaped}</p></td></tr></table>')
 
 
-def answer_body_html(text: str, index: int, citations: tuple[CitationInfo, ...]) -> str:
+def answer_body_html(text: str, index: int, citations: tuple[CitationInfo, ...],
+                     check: tuple[SentenceCheck, ...] = ()) -> str:
+    """The answer's Markdown; with its `check`, a supported sentence links to its quote and
+    an unsupported one is tinted, with a tooltip saying it was not found."""
     numbers = {c.number for c in citations}
-    return render_markdown(text, lambda number: citation_href(index, number), numbers)
+    marked = _mark_sentences(text, check)
+    rendered = render_markdown(marked, lambda number: citation_href(index, number), numbers)
+    return _wrap_sentences(rendered, index, check) if marked != text else rendered
+
+
+#: Private-use characters around each checked sentence in the Markdown before it is
+#: rendered: a start mark, the sentence's index (offset from _INDEX_BASE), an end mark.
+_START, _END, _INDEX_BASE = "\ue000", "\ue001", 0xE100
+_SENTINELS = re.compile(f"{_START}(.)|{_END}", re.DOTALL)
+_TAG = re.compile(r"(<[^>]*>)")
+
+
+def _mark_sentences(text: str, check: tuple[SentenceCheck, ...]) -> str:
+    """`text` with marks around each sentence the check places in it, last first so the
+    offsets stay right; a check that does not fit the text (edited, older) marks nothing."""
+    if any(ch in text for ch in (_START, _END)) or len(check) > 0x700:
+        return text
+    for number, sentence in sorted(enumerate(check), key=lambda item: -item[1].start):
+        if not _fits(text, sentence):
+            continue
+        piece = text[sentence.start:sentence.end]
+        text = (f"{text[:sentence.start]}{_START}{chr(_INDEX_BASE + number)}{piece}{_END}"
+                f"{text[sentence.end:]}")
+    return text
+
+
+def _fits(text: str, sentence: SentenceCheck) -> bool:
+    """The checked sentence is where the check says in `text` (not an edited or older one)."""
+    return (0 <= sentence.start < sentence.end <= len(text)
+            and plain_text(text[sentence.start:sentence.end]) == sentence.sentence)
+
+
+def _wrap_sentences(rendered: str, index: int, check: tuple[SentenceCheck, ...]) -> str:
+    """Each run of text between tags inside a marked sentence becomes a quote link or a
+    tinted span, so no element crosses another; text inside citation links stays as is."""
+    out: list[str] = []
+    current: int | None = None
+    in_link = 0
+    for part in _TAG.split(rendered):
+        if part.startswith("<"):
+            in_link += part.startswith("<a ") - part.startswith("</a")
+            out.append(part)
+            continue
+        position = 0
+        for match in [*_SENTINELS.finditer(part), None]:
+            piece = part[position:match.start() if match else len(part)]
+            out.append(_sentence_run(piece, index, current, check) if piece and
+                       current is not None and not in_link else piece)
+            if match is None:
+                break
+            current = ord(match.group(1)) - _INDEX_BASE if match.group(1) else None
+            position = match.end()
+    return "".join(out)
+
+
+def _sentence_run(piece: str, index: int, number: int, check: tuple[SentenceCheck, ...]) -> str:
+    sentence = check[number]
+    if not sentence.supported:
+        tip = html.escape(f"{NOT_FOUND[0].upper()}{NOT_FOUND[1:]}", quote=True)
+        return f'<span class="unsupported" title="{tip}">{piece}</span>'
+    quote = sentence.quote
+    if quote is None:
+        return piece
+    place = quote.file if quote.page is None else f"{quote.file}, p. {quote.page}"
+    tip = html.escape(f"Found in [{quote.source}] {place}: \u201c{_preview(quote.text, 160)}"
+                      "\u201d (click to see it)", quote=True)
+    return f'<a class="quote" href="{quote_href(index, number)}" title="{tip}">{piece}</a>'
+
+
+def check_html(check: tuple[SentenceCheck, ...]) -> str:
+    """One line saying what the marks in the answer mean, when it was checked."""
+    if not check:
+        return ""
+    unsupported = sum(1 for sentence in check if not sentence.supported)
+    parts = []
+    if unsupported:
+        parts.append(f"{unsupported} of {len(check)} sentences {NOT_FOUND} (tinted)"
+                     if len(check) > 1 else f"{NOT_FOUND} (tinted)")
+    if unsupported < len(check):
+        parts.append("click a sentence to see the words of the source that support it")
+    return f'<p class="meta">{html.escape(" · ".join(parts).capitalize())}</p>'
 
 
 def sources_html(index: int, citations: tuple[CitationInfo, ...]) -> str:

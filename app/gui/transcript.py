@@ -8,11 +8,12 @@ same `ChatEntry`, so the view has one way to draw an exchange. No Qt here.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from inference.answer import Answer
 from inference.conversations import Message
+from inference.quote_check import Quote, SentenceCheck, checks_from_json
 
 #: The longest title a first question gives a conversation.
 TITLE_LENGTH = 60
@@ -43,6 +44,19 @@ class CitationInfo:
         return self.file if self.page is None else f"{self.file}, p. {self.page}"
 
 
+def quote_citation(citation: CitationInfo, quote: Quote) -> CitationInfo:
+    """The citation narrowed to the words of its passage that support one sentence.
+
+    The quote's offsets are in the stored (stripped) passage, so the narrowed span is a hint
+    the viewer searches around, not an exact address.
+    """
+    start = end = None
+    if citation.char_start is not None:
+        start = citation.char_start + quote.start
+        end = start + (quote.end - quote.start)
+    return replace(citation, text=quote.text, char_start=start, char_end=end)
+
+
 @dataclass(frozen=True)
 class TimingInfo:
     tokens: int
@@ -65,6 +79,9 @@ class ChatEntry:
     finish_reason: str = "done"
     error: str | None = None
     model: Mapping[str, str] = field(default_factory=dict)
+    #: Each sentence of the answer with its supporting quote; () for answers stored before
+    #: the check existed, which are shown unmarked.
+    check: tuple[SentenceCheck, ...] = ()
 
 
 def entry_from_answer(answer: Answer) -> ChatEntry:
@@ -82,6 +99,7 @@ def entry_from_answer(answer: Answer) -> ChatEntry:
         stopped=answer.stopped,
         finish_reason=answer.finish_reason,
         model=dict(answer.model),
+        check=answer.check,
     )
 
 
@@ -123,6 +141,7 @@ def entry_from_message(message: Message) -> ChatEntry:
         stopped=bool(details.get("stopped", False)),
         finish_reason=str(details.get("finish_reason", "done")),
         model={str(k): str(v) for k, v in model.items()} if isinstance(model, dict) else {},
+        check=checks_from_json(details.get("check")),
     )
 
 

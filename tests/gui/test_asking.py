@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 from app.gui.documents_model import Status
 from app.gui.loading import LoadState
 from app.gui.main_window import MainWindow
-from app.gui.message_html import citation_href
+from app.gui.message_html import citation_href, quote_href
 from inference.answer import Answer, TokenGenerated
 
 from .conftest import OpenWindow
@@ -107,6 +107,15 @@ def test_answer_streams_and_cites_the_document(open_window: OpenWindow, qtbot: Q
     assert viewer.isVisible() and viewer.path == super_bowl.resolve()
     assert viewer.text.highlighted_text() == cited.passage.text
     assert viewer.external_action.isEnabled()
+
+    # Each sentence was checked against the sources; a supported one opens its quote.
+    assert answer.check and window.view.entries[-1].check == answer.check
+    supported = [n for n, sentence in enumerate(answer.check) if sentence.supported]
+    for number in supported[:1]:
+        quote = answer.check[number].quote
+        assert quote is not None
+        window.view.anchorClicked.emit(QUrl(quote_href(entry_index, number)))
+        assert viewer.text.highlighted_text().split() == quote.text.split()
 
 
 @pytest.mark.slow
