@@ -14,6 +14,7 @@ from pathlib import Path
 
 from app.cli_bench import register as register_bench
 from app.cli_eval import register as register_eval
+from app.cli_models import register as register_models
 from app.cli_selfcheck import register as register_selfcheck
 from documents.errors import EnclaveError
 from documents.library import IngestProgress, IngestReport
@@ -93,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("reindex", parents=[common],
                         help="re-embed every chunk with the configured embedder")
 
-    for register in (register_eval, register_bench, register_selfcheck):
+    for register in (register_eval, register_bench, register_selfcheck, register_models):
         register(commands, common)
 
     provision = commands.add_parser("provision", help="put the pinned models on disk (set-up)")
@@ -115,6 +116,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     log_file = setup_logging(debug=getattr(args, "debug", False))
     command = " ".join(filter(None, (args.command, getattr(args, "audit_command", None),
                                      getattr(args, "eval_kind", None),
+                                     getattr(args, "models_command", None),
                                      getattr(args, "stage", None))))
     log.info("enclave %s: started", command)  # Never the arguments: they hold questions.
     try:
