@@ -257,14 +257,16 @@ def print_table(run: ComparisonRun) -> None:
           "model")
     header = (f"{'model':<12}{'params':>7}{'quant':>8}{'load s':>8}{'RAM MB':>8}"
               f"{'peak MB':>9}{'1st tok ms':>11}{'tok/s':>7}{'EM':>6}{'F1':>6}"
-              f"{'declined':>9}")
+              f"{'found':>7}{'declined':>9}")
     print(header)
     for m in run.models:
         mark = "  <- recommended" if m.name == run.recommended else ""
         print(f"{m.name:<12}{m.parameters_text:>7}{m.quantization:>8}{m.load_s:>8.1f}"
               f"{m.ram_bytes / 2**20:>8.0f}{m.peak_rss_bytes / 2**20:>9.0f}"
               f"{m.ttft_ms:>11.0f}{m.tokens_per_s:>7.1f}{m.exact_match:>6.2f}{m.f1:>6.2f}"
-              f"{m.declined:>9.2f}{mark}")
+              f"{m.contains:>7.2f}{m.declined:>9.2f}{mark}")
     print(f"recommended: {run.recommended} (the smallest model within {run.margin:.2f} F1 of "
           "the best)")
+    print("EM and F1: the answer's lead against the expected answer; found: the expected "
+          "answer anywhere in the answer")
     print(f"supported sentences: {SUPPORT_NOTE}")

@@ -106,9 +106,11 @@ def test_bundled_models_are_listed_with_source_and_licence(
 def test_add_use_info_and_remove_through_the_cli(
         tmp_path: Path, capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(MODELS_DIR_ENV, str(tmp_path / "models"))  # Copies go here.
     data = str(tmp_path / "data")
     original = patched_copy(tmp_path / "SmolLM2-renamed.gguf", TEMPLATE_NAME, RENAMED)
+    linked = patched_copy(tmp_path / "SmolLM2-linked.gguf", TEMPLATE_NAME,
+                          b"named Linked, trained")
+    monkeypatch.setenv(MODELS_DIR_ENV, str(tmp_path / "models"))  # Copies go here.
 
     code, out, err = run_cli(capsys, "models", "add", str(original), "--copy", "--data-dir",
                              data)
@@ -130,8 +132,6 @@ def test_add_use_info_and_remove_through_the_cli(
     assert code == 1 and "is the model in use" in err
 
     # A second, linked model: used where it is, and never deleted on removal.
-    linked = patched_copy(tmp_path / "SmolLM2-linked.gguf", TEMPLATE_NAME,
-                          b"named Linked, trained")
     assert run_cli(capsys, "models", "add", str(linked), "--link", "--data-dir", data)[0] == 0
     assert run_cli(capsys, "models", "use", "SmolLM2-linked", "--data-dir", data)[0] == 0
     code, out, _ = run_cli(capsys, "models", "remove", "SmolLM2-renamed", "--data-dir", data)

@@ -9,8 +9,17 @@ import math
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QGuiApplication, QImage, QPainter, QPen
+from PySide6.QtCore import QByteArray, QPointF, QRectF, Qt
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QGuiApplication,
+    QImage,
+    QImageWriter,
+    QPainter,
+    QPen,
+)
 
 from documents.errors import InvalidInputError
 from inference.evaluation.compare import ComparisonRun
@@ -111,7 +120,8 @@ def write_chart_png(run: ComparisonRun, path: Path) -> Path:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         _keep.append(QGuiApplication([]))
     path.parent.mkdir(parents=True, exist_ok=True)
-    if not chart_image(run).save(str(path), "PNG"):
+    writer = QImageWriter(str(path), QByteArray(b"png"))
+    if not writer.write(chart_image(run)):
         raise InvalidInputError(f"{path}: could not write the chart there")
     return path
 

@@ -87,8 +87,9 @@ def cloze_from_sentence(sentence: str) -> tuple[str, str, str] | None:
 
 
 def cloze_question(blanked: str, kind: str) -> str:
-    return (f'In the documents, this sentence has a {kind} left out: "{blanked}" '
-            f"What is the missing {kind}?")
+    """Asked so that the answer's first words are the hidden ones (the lead is scored)."""
+    return f'Which {kind} fills the blank in "{blanked}"? Answer with the {kind} only.'
+
 
 
 def generate_cloze_questions(library: Library, count: int,

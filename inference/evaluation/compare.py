@@ -252,3 +252,21 @@ def saved_runs(data_dir: Path) -> list[Path]:
     """The kept runs, oldest first."""
     folder = data_dir / RUNS_DIR
     return sorted(folder.glob("*.json")) if folder.is_dir() else []
+
+
+def load_run(path: Path) -> ComparisonRun:
+    """A kept run, read back (to draw its chart again or export it)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("version") != RUN_VERSION:
+            raise ValueError(f"version {data.get('version')}, this build reads {RUN_VERSION}")
+        return ComparisonRun(
+            str(data["library"]),
+            [ComparisonQuestion(q["id"], q["question"], tuple(q["answers"]), q["kind"],
+                                q["source"]) for q in data["questions"]],
+            [ModelOutcome(**m) for m in data["models"]],
+            [QuestionOutcome(**o) for o in data["outcomes"]],
+            float(data["margin"]), data["recommended"], str(data["started_at"]),
+            dict(data.get("settings", {})), int(data["version"]), list(data.get("notes", [])))
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise EnclaveError(f"{path}: not a readable comparison run ({error})") from error

@@ -13,8 +13,11 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app import cli
+from app.gui.conversation_view import ConversationView
 from app.gui.resources import SAMPLES_DIR
+from app.gui.transcript import entry_from_message
 from inference.catalog import SMOLLM2_135M
+from inference.conversations import Message
 from inference.evaluation.compare import RUN_VERSION, saved_runs
 from inference.settings import SETTINGS_FILE
 from inference.workspace import Workspace
@@ -22,11 +25,12 @@ from tests.gui.conftest import OpenWindow
 from tests.gui.test_settings import wait_model_ready
 from tests.test_models import BROKEN, RENAMED, TEMPLATE_NAME, patched_copy, template_copy
 
-pytestmark = [pytest.mark.gui, pytest.mark.slow]
+pytestmark = pytest.mark.gui
 
 CHECK_TIMEOUT_MS = 300_000
 
 
+@pytest.mark.slow
 def test_the_models_page_adds_a_gguf_shows_its_metadata_and_uses_it(
         open_window: OpenWindow, tmp_path: Path, qtbot: QtBot) -> None:
     data_dir = tmp_path / "data"
@@ -73,6 +77,7 @@ def test_the_models_page_adds_a_gguf_shows_its_metadata_and_uses_it(
         "SmolLM2-renamed (in use)"
 
 
+@pytest.mark.slow
 def test_models_compare_on_generated_questions_with_the_tiny_model(
         qapp: QApplication, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     library = tmp_path / "library"
@@ -108,3 +113,16 @@ def test_models_compare_on_generated_questions_with_the_tiny_model(
     assert rows[0]["name"] == "tiny" and rows[0]["recommended"] == "True"
     image = QImage(str(chart))
     assert not image.isNull() and image.width() == 900
+
+
+def test_each_answer_in_the_conversation_names_its_model(qtbot: QtBot) -> None:
+    """A stored answer carries its model's file and SHA-256; the view shows them."""
+    view = ConversationView()
+    qtbot.addWidget(view)
+    stored = Message(2, "assistant", "Denver Broncos [1].", "sent", {
+        "model": {"file": SMOLLM2_135M.file_name, "sha256": SMOLLM2_135M.sha256,
+                  "name": "SmolLM2"}, "covered": True})
+    view.show_entries([entry_from_message(stored)])
+    shown = view.toPlainText()
+    assert f"Answered by {SMOLLM2_135M.file_name}" in shown
+    assert SMOLLM2_135M.sha256[:12] in shown
