@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from app import cli
+from app.gui import main_window
 from app.gui.conversation_view import ConversationView
 from app.gui.resources import SAMPLES_DIR
 from app.gui.transcript import entry_from_message
@@ -30,9 +31,22 @@ pytestmark = pytest.mark.gui
 CHECK_TIMEOUT_MS = 300_000
 
 
+@pytest.fixture()
+def critical(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """What the window would show in a (blocking) critical message box."""
+    shown: list[str] = []
+
+    def record(parent: QWidget, title: str, text: str) -> None:
+        shown.append(text)
+
+    monkeypatch.setattr(main_window.QMessageBox, "critical", record)
+    return shown
+
+
 @pytest.mark.slow
+@pytest.mark.log_ignore("job add model failed")  # The refused file, on purpose.
 def test_the_models_page_adds_a_gguf_shows_its_metadata_and_uses_it(
-        open_window: OpenWindow, tmp_path: Path, qtbot: QtBot) -> None:
+        open_window: OpenWindow, tmp_path: Path, qtbot: QtBot, critical: list[str]) -> None:
     data_dir = tmp_path / "data"
     window = open_window(data_dir)
     wait_model_ready(window, qtbot)
@@ -66,9 +80,12 @@ def test_the_models_page_adds_a_gguf_shows_its_metadata_and_uses_it(
     assert shown[:6] == ["SmolLM2-renamed", "linked", "135M", "Q4_1", "8192", "yes"]
 
     assert page.select("SmolLM2-renamed")
+    # The switch waits for the lane: reading the list ran on it ("the model is busy").
+    qtbot.waitUntil(lambda: not window.inference_lane.busy, timeout=CHECK_TIMEOUT_MS)
     with qtbot.waitSignal(page.rows_loaded, timeout=CHECK_TIMEOUT_MS):
         page.use_button.click()  # Switches, loads, then the page re-reads the list.
     wait_model_ready(window, qtbot)
+    assert critical == []
     assert window.workspace.model.file.path == added.resolve()
     saved = json.loads((data_dir / SETTINGS_FILE).read_text(encoding="utf-8"))
     assert saved["model_path"] == str(added.resolve())
