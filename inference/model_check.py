@@ -50,11 +50,10 @@ class TemplateCheck:
 
 
 def sample_passage() -> Passage:
-    """The sample FAQ's keep-warm section, as retrieval would hand it to the model."""
+    """The sample FAQ's keep-warm answer, as retrieval would hand it to the model."""
     path = SAMPLES_DIR / SAMPLE_FILE
     text = path.read_text(encoding="utf-8")
-    sections = text.split("\n## ")
-    section = next(s for s in sections if _PASSAGE_HOLDS in s)
+    section = next(s for s in text.split("\n\n") if _PASSAGE_HOLDS in s)
     start = text.index(section)
     return Passage(0, path, path.name, None, start, start + len(section), section.strip(),
                    1.0, 1.0)

@@ -126,7 +126,7 @@ def test_models_compare_on_generated_questions_with_the_tiny_model(
     assert tiny["load_s"] > 0 and tiny["peak_rss_bytes"] > 0
     assert 0.0 <= tiny["f1"] <= 1.0 and tiny["supported_share"] is None
     assert saved_runs(runs) and json.loads(saved_runs(runs)[0].read_text())["models"]
-    rows = list(csv.DictReader(exported_csv.open(encoding="utf-8")))
+    rows = list(csv.DictReader(exported_csv.read_text(encoding="utf-8").splitlines()))
     assert rows[0]["name"] == "tiny" and rows[0]["recommended"] == "True"
     image = QImage(str(chart))
     assert not image.isNull() and image.width() == 900
