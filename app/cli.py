@@ -14,6 +14,7 @@ from pathlib import Path
 
 from app.cli_bench import register as register_bench
 from app.cli_eval import register as register_eval
+from app.cli_models import register as register_models
 from app.cli_selfcheck import register as register_selfcheck
 from app.export import ExportFormat, export_conversation
 from documents.errors import EnclaveError
@@ -105,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("reindex", parents=[common],
                         help="re-embed every chunk with the configured embedder")
 
-    for register in (register_eval, register_bench, register_selfcheck):
+    for register in (register_eval, register_bench, register_selfcheck, register_models):
         register(commands, common)
 
     provision = commands.add_parser("provision", help="put the pinned models on disk (set-up)")
@@ -128,6 +129,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     command = " ".join(filter(None, (args.command, getattr(args, "audit_command", None),
                                      getattr(args, "conversations_command", None),
                                      getattr(args, "eval_kind", None),
+                                     getattr(args, "models_command", None),
                                      getattr(args, "stage", None))))
     log.info("enclave %s: started", command)  # Never the arguments: they hold questions.
     try:

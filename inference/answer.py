@@ -206,8 +206,15 @@ class Assistant:
 
     def answer(self, question: str, history: Sequence[Turn] = (),
                cancel: threading.Event | None = None) -> Iterator[AnswerEvent]:
-        settings = self.settings
         started = time.perf_counter()
+        query, relevant = self.retrieve(question, history)
+        yield SourcesFound(relevant)
+        yield from self.answer_from(question, relevant, history, cancel, query, started)
+
+    def retrieve(self, question: str, history: Sequence[Turn] = ()) -> tuple[str, list[Passage]]:
+        """The query searched for (a follow-up rewritten to stand alone) and the passages
+        close enough to it to answer from; none means the library does not cover it."""
+        settings = self.settings
         query = question
         if settings.rewrite_follow_ups and history:
             query = standalone_question(self.model, question, history)
@@ -218,9 +225,21 @@ class Assistant:
             again = self.library.search(in_context, settings.passages, settings.search_mode)
             if _best(again) > _best(found):
                 query, found = in_context, again
-        relevant = [p for p in found if p.similarity >= settings.min_similarity]
+        return query, [p for p in found if p.similarity >= settings.min_similarity]
+
+    def answer_from(self, question: str, relevant: Sequence[Passage],
+                    history: Sequence[Turn] = (), cancel: threading.Event | None = None,
+                    query: str = "", started: float | None = None) -> Iterator[AnswerEvent]:
+        """Answer from passages already retrieved (`retrieve`), without a SourcesFound event.
+
+        Split from `answer` so several models can be given the very same passages (the
+        model comparison); `started` is when retrieval began, for the timings.
+        """
+        settings = self.settings
+        started = time.perf_counter() if started is None else started
+        query = query or question
+        relevant = list(relevant)
         retrieval_ms = (time.perf_counter() - started) * 1000
-        yield SourcesFound(relevant)
         model_info = self.model.file.describe()
         if not relevant:
             yield AnswerFinished(Answer(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -53,6 +54,22 @@ def read_model_file(path: Path) -> ModelFile:
     one took over two (it decodes all 49k vocabulary entries into Python objects), and a
     file it accepts here is one it can load later.
     """
+    values, _ = read_metadata(path)
+    architecture = values.get("general.architecture") or "unknown"
+    context = values.get(f"{architecture}.context_length")
+    return ModelFile(
+        path=path,
+        name=values.get("general.name") or path.stem,
+        architecture=architecture,
+        context_length=int(context) if context and context.isdigit() else 2048,
+        chat_template=values.get("tokenizer.chat_template") or None,
+        size_bytes=path.stat().st_size,
+    )
+
+
+def read_metadata(path: Path, keys: Iterable[str] | None = None) -> tuple[dict[str, str], int]:
+    """A GGUF file's metadata values as text (only `keys` when given; every key but the
+    vocabulary arrays otherwise) and its parameter count, without loading the weights."""
     if not path.is_file():
         raise ModelFileError(f"{path}: no such model file")
     with path.open("rb") as stream:
@@ -69,20 +86,22 @@ def read_model_file(path: Path) -> ModelFile:
     if not model:
         raise ModelFileError(f"{path}: damaged GGUF file (llama.cpp cannot read its header)")
     try:
-        architecture = _metadata(model, "general.architecture") or "unknown"
-        context = _metadata(model, f"{architecture}.context_length")
-        name = _metadata(model, "general.name")
-        template = _metadata(model, "tokenizer.chat_template")
+        if keys is None:
+            keys = [_key_at(model, i) for i in range(llama_cpp.llama_model_meta_count(model))]
+            keys = [k for k in keys if not k.startswith("tokenizer.ggml.")]
+        values = {key: value for key in keys
+                  if (value := _metadata(model, key)) is not None}
+        return values, int(llama_cpp.llama_model_n_params(model))
     finally:
         llama_cpp.llama_model_free(model)
-    return ModelFile(
-        path=path,
-        name=name or path.stem,
-        architecture=architecture,
-        context_length=int(context) if context and context.isdigit() else 2048,
-        chat_template=template or None,
-        size_bytes=path.stat().st_size,
-    )
+
+
+def _key_at(model: object, index: int) -> str:
+    import llama_cpp
+
+    buffer = ctypes.create_string_buffer(512)
+    llama_cpp.llama_model_meta_key_by_index(model, index, buffer, len(buffer))
+    return buffer.value.decode("utf-8", errors="replace")
 
 
 def _metadata(model: object, key: str) -> str | None:

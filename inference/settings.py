@@ -26,7 +26,9 @@ class Settings:
     #: little, so switching to or from it asks for a re-index).
     embedder_backend: str = "onnx"
     context_tokens: int = 4096
-    gpu_layers: int = 0
+    #: Layers llama.cpp puts on the GPU; -1 (automatic): all of them when llama.cpp was
+    #: built with GPU support, none otherwise (`model_info.effective_gpu_layers`).
+    gpu_layers: int = -1
     threads: int = 0
     chunk_tokens: int = 256
     chunk_overlap_tokens: int = 32

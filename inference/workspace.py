@@ -19,6 +19,7 @@ from inference.catalog import DEFAULT_CHAT_MODEL, default_embedder_path
 from inference.conversations import ConversationStore
 from inference.encryption import DataKey, unlock
 from inference.engine import ChatModel
+from inference.model_info import effective_gpu_layers
 from inference.paths import find_model, model_dirs, models_dir
 from inference.policy import Policy, load_policy
 from inference.settings import Settings, load_settings
@@ -102,14 +103,15 @@ class Workspace:
                 path = self.model_path()
                 self.policy.check_model(path, model_dirs())
                 self._model = ChatModel(path, self.settings.context_tokens,
-                                        self.settings.threads or None, self.settings.gpu_layers)
+                                        self.settings.threads or None,
+                                        effective_gpu_layers(self.settings.gpu_layers))
             return self._model
 
     def switch_model(self, path: Path) -> ChatModel:
         """Replace the chat model; the caller loads the new one off the GUI thread."""
         self.policy.check_model(path, model_dirs())
         new = ChatModel(path, self.settings.context_tokens, self.settings.threads or None,
-                        self.settings.gpu_layers)
+                        effective_gpu_layers(self.settings.gpu_layers))
         with self._lock:
             old, self._model = self._model, new
             self.settings = self.settings.with_changes(model_path=str(path))

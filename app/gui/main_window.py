@@ -42,6 +42,7 @@ from app.gui.indexing import IndexingController
 from app.gui.lanes import Lane
 from app.gui.loading import LoadState, ModelLoader
 from app.gui.menu_bar import MenuBar
+from app.gui.models_page import ModelsPage
 from app.gui.password_dialog import PasswordsDialog
 from app.gui.resources import SAMPLES_DIR
 from app.gui.settings_dialog import SettingsDialog, SettingsRefusedError
@@ -177,6 +178,15 @@ class MainWindow(QMainWindow):
         self.settings_button.setToolTip("Settings (Ctrl+,)")
         self.settings_button.setAutoRaise(True)
         self.status.addPermanentWidget(self.settings_button)
+        models = QAction("&Models…", self)
+        models.triggered.connect(self.open_models_page)
+        self.models_action = models
+        self.models_button = QToolButton(self)
+        self.models_button.setObjectName("modelsButton")
+        self.models_button.setDefaultAction(models)
+        self.models_button.setToolTip("The models: add, compare facts, choose the one in use")
+        self.models_button.setAutoRaise(True)
+        self.status.addPermanentWidget(self.models_button)
         for action in (new, add, add_folder, stop, settings):
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
             self.addAction(action)
@@ -184,6 +194,7 @@ class MainWindow(QMainWindow):
         self.menus.add_panel_toggle("&Conversations", self.conversations)
         self.menus.add_panel_toggle("&Documents", self.documents)
         self.menus.add_view_action(self.viewer_action)
+        self.menus.add_view_action(models)
         self.setMenuBar(self.menus)
 
     def _connect(self) -> None:
@@ -273,6 +284,19 @@ class MainWindow(QMainWindow):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog
+
+    def open_models_page(self) -> ModelsPage:
+        """Show the Models page; choosing a model there switches to it like Settings does."""
+        page = ModelsPage(self.workspace, self.inference_lane, self)
+        page.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        page.use_requested.connect(self._on_models_page_use_requested)
+        self.loader.model_state_changed.connect(page.refresh_when_ready)
+        page.open()
+        return page
+
+    def _on_models_page_use_requested(self, path: object) -> None:
+        if isinstance(path, Path):
+            self.use_model_file(path)
 
     def apply_settings(self, new: Settings) -> None:
         """Save `new`; when the model or how it runs changed, switch and reload the model;

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Mapping
 
 from app.gui.markdown_render import render_markdown
 from app.gui.transcript import ChatEntry, CitationInfo, TimingInfo
@@ -107,7 +108,8 @@ def entry_html(entry: ChatEntry, index: int) -> str:
     shown = tuple(sentence for sentence in entry.check if _fits(entry.text, sentence))
     parts = [body if entry.covered else "", check_html(shown) if entry.covered else "",
              *notes,
-             sources_html(index, entry.citations), timings_html(entry.timings)]
+             sources_html(index, entry.citations), timings_html(entry.timings),
+             model_html(entry.model)]
     return _assistant_bubble("".join(parts))
 
 
@@ -245,6 +247,16 @@ def timings_html(timings: TimingInfo | None) -> str:
         return ""
     return (f'<p class="meta">{timings.tokens} tokens · {timings.tokens_per_s:.1f} tokens/s · '
             f"first token {timings.ttft_ms:.0f} ms · {timings.total_ms / 1000:.1f} s</p>")
+
+
+def model_html(model: Mapping[str, str]) -> str:
+    """Which model wrote the answer (the record keeps its full SHA-256; see `audit`)."""
+    file = model.get("file", "")
+    if not file:
+        return ""
+    sha = model.get("sha256", "")
+    digest = f" · SHA-256 {html.escape(sha[:12])}…" if sha else ""
+    return f'<p class="meta">Answered by {html.escape(file)}{digest}</p>'
 
 
 def empty_html(document_count: int) -> str:

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inference.model_info import AUTO_GPU_LAYERS, offload_text
 from inference.paths import model_dirs, models_dir
 from inference.policy import LOCK_AUDIT_LOG, LOCK_DATA_DIR, LOCK_MODEL, PolicyError
 from inference.settings import Settings
@@ -118,8 +119,9 @@ class SettingsDialog(QDialog):
         group = QGroupBox("Performance", self)
         form = QFormLayout(group)
         self.gpu_layers = QSpinBox(group)
-        self.gpu_layers.setRange(0, MAX_GPU_LAYERS)
-        self.gpu_layers.setSpecialValueText("0 (CPU only)")
+        self.gpu_layers.setRange(AUTO_GPU_LAYERS, MAX_GPU_LAYERS)
+        self.gpu_layers.setSpecialValueText("Automatic")
+        self.gpu_layers.setToolTip("0: CPU only. Automatic: " + offload_text(AUTO_GPU_LAYERS))
         self.gpu_layers.setValue(self.settings.gpu_layers)
         form.addRow("GPU layers:", self.gpu_layers)
         note = QLabel("Using the GPU needs a CUDA build of llama-cpp-python.",

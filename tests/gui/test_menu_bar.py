@@ -56,7 +56,8 @@ def test_menus_hold_the_window_actions_and_ctrl_q_quits(open_window: OpenWindow,
     assert texts(menus.file_menu.actions()) == [
         "&New conversation", "&Add files…", "Add &folder…", "&Export conversation…",
         "&Settings…", "&Quit"]
-    assert texts(menus.view_menu.actions()) == ["&Conversations", "&Documents", "Document &viewer"]
+    assert texts(menus.view_menu.actions()) == ["&Conversations", "&Documents", "Document &viewer",
+                                                "&Models…"]
     assert window.viewer_action in menus.view_menu.actions()
     assert texts(menus.help_menu.actions()) == ["&About Enclave…", "Open &log file"]
 

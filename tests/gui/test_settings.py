@@ -63,7 +63,7 @@ def test_dialog_shows_the_current_values(open_window: OpenWindow, tmp_path: Path
                                      for i in range(dialog.model_combo.count())]
     assert dialog.context_size.value() == 4096
     assert dialog.threads.value() == 1  # the fixture's setting
-    assert dialog.gpu_layers.value() == 0
+    assert dialog.gpu_layers.value() == -1  # automatic
     assert dialog.data_dir_label.text() == str(tmp_path / "data")
     assert dialog.encryption_label.text() == window.workspace.unlock().mode.label
     assert dialog.audit_log.isChecked() and dialog.audit_log.isEnabled()
