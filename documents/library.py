@@ -24,6 +24,7 @@ from documents.errors import DocumentError, DocumentNote, EnclaveError, FailureK
 from documents.extract import Page, Passwords, is_supported, little_text, technical
 from documents.isolation import IsolatedParser
 from documents.keyword_search import KeywordSearch
+from documents.metadata import DocumentMetadata, derive_metadata, file_words, with_context
 from documents.retrieval import (
     DocumentHit,
     Passage,
@@ -119,6 +120,7 @@ class _PreparedFile:
     chunks: list[Chunk] = field(default_factory=list)
     replacing: bool = False
     note: DocumentNote | None = None
+    metadata: DocumentMetadata | None = None
 
     def fail(self, stage: str, error: Exception) -> None:
         """Turn an unexpected error at `stage` into this file's failure; the batch goes on."""
@@ -369,6 +371,9 @@ class Library:
             item.chunks = chunk_pages(pages, self.embedder.token_starts, self.chunking)
             if not item.chunks:
                 raise DocumentError(path, FailureKind.EMPTY, "no text to index")
+            stage = "finding its title and period"
+            item.metadata = derive_metadata(path, pages)
+            item.chunks = with_context(item.chunks, pages, item.metadata, file_words(path))
             amount = little_text(pages)
             if amount is not None:
                 item.note = DocumentNote(path, FailureKind.LITTLE_TEXT, amount)
@@ -388,7 +393,7 @@ class Library:
         Run in the embedding thread. A file whose chunks cannot be embedded fails alone
         (its `error` is set here, before the storing thread reads it).
         """
-        texts = [chunk.text for item in batch for chunk in item.chunks]
+        texts = [chunk.embedded for item in batch for chunk in item.chunks]
         try:
             vectors = self.embedder.encode(texts)
             if len(vectors) != len(texts):
@@ -408,7 +413,7 @@ class Library:
         if not item.chunks:
             return None
         try:
-            vectors = self.embedder.encode([chunk.text for chunk in item.chunks])
+            vectors = self.embedder.encode([chunk.embedded for chunk in item.chunks])
             if len(vectors) != len(item.chunks):
                 raise ValueError(f"{len(vectors)} vectors for {len(item.chunks)} chunks")
         except Exception as error:
@@ -428,7 +433,7 @@ class Library:
                 with self._vectors_lock:
                     removed, added = self.store.replace_document(
                         item.path, item.digest, item.size, item.page_count, item.chunks,
-                        vectors)
+                        vectors, item.metadata)
                     try:
                         index.remove(removed)
                         index.add(added, vectors)
@@ -454,17 +459,17 @@ class Library:
         """
         report = IngestReport()
         index = self._vector_index()
-        pending: list[tuple[Path, str, int, list[Chunk], bool]] = []
+        pending: list[tuple[Path, str, int, list[Chunk], bool, DocumentMetadata]] = []
 
         def flush(done: int) -> None:
-            vectors = self.embedder.encode([c.text for *_, chunks, _ in pending for c in chunks])
+            vectors = self.embedder.encode([c.embedded for item in pending for c in item[3]])
             offset = 0
-            for path, digest, size, chunks, replacing in pending:
+            for path, digest, size, chunks, replacing, metadata in pending:
                 part = vectors[offset:offset + len(chunks)]
                 offset += len(chunks)
                 with self._vectors_lock:
                     removed, added = self.store.replace_document(path, digest, size, None,
-                                                                 chunks, part)
+                                                                 chunks, part, metadata)
                     index.remove(removed)
                     index.add(added, part)
                 (report.replaced if replacing else report.added).append(path)
@@ -486,13 +491,15 @@ class Library:
             if indexed and existing is not None and existing.sha256 == digest:
                 report.unchanged.append(path)
                 continue
-            chunks = chunk_pages([Page(None, sanitize(text))], self.embedder.token_starts,
-                                 self.chunking)
+            pages = [Page(None, sanitize(text))]
+            chunks = chunk_pages(pages, self.embedder.token_starts, self.chunking)
             if not chunks:
                 report.failed.append(DocumentError(path, FailureKind.EMPTY, "no text to index"))
                 self.store.record_failure(path, digest, len(data), "no text to index")
                 continue
-            pending.append((path, digest, len(data), chunks, indexed))
+            metadata = derive_metadata(None, pages)  # Keys are ids, not names that say much.
+            pending.append((path, digest, len(data), with_context(chunks, pages, metadata),
+                            indexed, metadata))
             if sum(len(item[3]) for item in pending) >= batch_chunks:
                 flush(done)
         if pending:

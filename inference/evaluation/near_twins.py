@@ -5,8 +5,9 @@ one template. Every report here has the same sections in the same order and the 
 boilerplate; only the company, the year and the figures differ. As in real reports, the
 tables of figures never name the company, and they print the prior year next to the
 current one, so a year's figures also appear in the next year's report; the prose names the
-company and the years around it (prior year, next year) on several pages of every sibling. A question names a company, a fiscal year
-and a figure; its evidence is one page of one file.
+company and the years around it (prior year, next year) on several pages of every
+sibling. A question names a company, a fiscal year and a figure; its evidence is one page
+of one file (the named year's report).
 
 File names are neutral (`report-017.pdf`), so whatever tells the reports apart must come from
 their text. Everything is drawn from one seed: the same seed writes the same set.
@@ -142,9 +143,9 @@ _RISKS = (
     "during the year.",
 )
 _OUTLOOK = (
-    "For {next_text}, we expect market conditions to remain mixed in the coming year. We will continue to "
-    "invest in productivity and in our people, and we remain committed to our medium-term "
-    "targets for growth, margins and cash conversion.",
+    "For {next_text}, we expect market conditions to remain mixed in the coming year. We "
+    "will continue to invest in productivity and in our people, and we remain committed "
+    "to our medium-term targets for growth, margins and cash conversion.",
 )
 _SEGMENT_NAMES = (("Industrial", "Consumer", "Services"), ("North America", "Europe", "Asia"),
                   ("Products", "Solutions", "Maintenance"))
@@ -215,7 +216,7 @@ def plan_reports(seed: int = 0) -> list[Report]:
     """Every report of the set, with its figures, in file order."""
     rng = random.Random(seed)
     used: dict[str, set[str]] = {}
-    reports = []
+    reports: list[Report] = []
     for number, (company, year) in enumerate(
             (company, year) for company in COMPANIES for year in YEARS):
         scale = 1.0 + 0.06 * (year - YEARS[0])
@@ -235,7 +236,7 @@ def plan_reports(seed: int = 0) -> list[Report]:
 def plan_questions(reports: list[Report], count: int = 200, seed: int = 0) -> list[TwinQuestion]:
     """`count` questions spread evenly over the reports, each naming company, year, figure."""
     rng = random.Random(seed + 1)
-    questions = []
+    questions: list[TwinQuestion] = []
     per_report = -(-count // len(reports))
     for report in reports:
         for figure in rng.sample(FIGURES, per_report):
@@ -297,7 +298,8 @@ def _write_pdf(report: Report, path: Path) -> None:
         pdf.ln(4)
 
     def rows(section_name: str) -> list[tuple[str, ...]]:
-        return [("", str(report.year), str(report.year - 1))] + [
+        header: list[tuple[str, ...]] = [("", str(report.year), str(report.year - 1))]
+        return header + [
             (figure.label, report.figures[figure.key], report.prior[figure.key])
             for figure in FIGURES if figure.section == section_name]
 
