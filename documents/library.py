@@ -25,12 +25,15 @@ from documents.extract import Page, Passwords, is_supported, little_text, techni
 from documents.isolation import IsolatedParser
 from documents.keyword_search import KeywordSearch
 from documents.metadata import DocumentMetadata, derive_metadata, file_words, with_context
+from documents.query_filter import DocumentFacts, QueryFilter, find_filter
 from documents.retrieval import (
     DocumentHit,
     Passage,
+    Passages,
     SearchMode,
     best_per_document,
     fuse,
+    merge_adjacent,
 )
 from documents.sanitize import sanitize
 from documents.store import DocumentRecord, Store
@@ -47,6 +50,8 @@ PREPARE_AHEAD = 2
 #: The pipeline embeds this many encoder batches' worth of chunks at once: the encoder sorts
 #: them by length, so batches carry less padding, as they do when it gets everything at once.
 EMBED_BATCHES = 4
+#: Candidates looked at per passage asked for, so merged duplicates leave room to fill.
+MERGE_WINDOW = 3
 
 
 class EmbedderMismatchError(EnclaveError, RuntimeError):
@@ -171,6 +176,8 @@ class Library:
         self._parser: PageReader = reader if reader is not None else IsolatedParser()
         self._vectors: VectorIndex | None = None
         self._vectors_lock = threading.Lock()
+        #: Each indexed document's title and period, as of a store generation (filters).
+        self._facts: tuple[int, list[DocumentFacts]] | None = None
 
     def close(self) -> None:
         self._parser.close()
@@ -554,11 +561,25 @@ class Library:
         return len(rows)
 
     # -- retrieval -------------------------------------------------------------------------
-    def search(self, query: str, limit: int = 5,
-               mode: SearchMode = SearchMode.HYBRID) -> list[Passage]:
-        """The `limit` best passages for `query`, each with its cosine similarity."""
+    def search(self, query: str, limit: int = 5, mode: SearchMode = SearchMode.HYBRID,
+               filtered: bool = True) -> Passages:
+        """The `limit` best passages for `query`, each with its cosine similarity.
+
+        When the question names documents by their metadata (an entity, a period; see
+        documents/query_filter.py), their passages come first, and the result's `filter`
+        says so; `filtered=False` searches everything (the user cleared the filter).
+        Chunks of one page that overlap or touch are merged into one passage, so `limit`
+        passages are `limit` different places.
+        """
         query_vector = self.embedder.encode([query])[0]
-        top = self.ranked_chunks(query, max(CANDIDATE_DEPTH, limit), mode, query_vector)[:limit]
+        ranked = self.ranked_chunks(query, max(CANDIDATE_DEPTH, limit), mode, query_vector)
+        question_filter = self.question_filter(query) if filtered else None
+        if question_filter is not None:
+            preferred = self._ranked_within(question_filter, query, max(CANDIDATE_DEPTH, limit),
+                                            mode, query_vector)
+            first = {chunk_id for chunk_id, _ in preferred}
+            ranked = preferred + [item for item in ranked if item[0] not in first]
+        top = ranked[:limit * MERGE_WINDOW]
         records = self.store.chunks(chunk_id for chunk_id, _ in top)
         passages = []
         for chunk_id, score in top:
@@ -569,7 +590,31 @@ class Library:
             passages.append(Passage(chunk_id, record.document_path, record.document_name,
                                     record.page, record.char_start, record.char_end,
                                     record.text, score, similarity))
-        return passages
+        return Passages(merge_adjacent(passages)[:limit], question_filter)
+
+    def question_filter(self, query: str) -> QueryFilter | None:
+        """The documents `query` names by their title or period, if it singles some out."""
+        generation = self.store.generation()
+        if self._facts is None or self._facts[0] != generation:
+            self._facts = (generation, [DocumentFacts(d.path, d.title, d.period)
+                                        for d in self.store.documents()
+                                        if d.status == "indexed"])
+        return find_filter(query, self._facts[1])
+
+    def _ranked_within(self, question_filter: QueryFilter, query: str, depth: int,
+                       mode: SearchMode, query_vector: Vectors) -> list[tuple[int, float]]:
+        """`ranked_chunks` over the filter's documents only: exact cosines and BM25."""
+        within = sorted(question_filter.documents)
+        rankings: list[list[tuple[int, float]]] = []
+        if mode in (SearchMode.VECTOR, SearchMode.HYBRID):
+            ids, vectors = self.store.document_embeddings(within)
+            if ids:
+                scores = vectors @ query_vector
+                order = np.argsort(-scores, kind="stable")[:depth]
+                rankings.append([(ids[i], float(scores[i])) for i in order])
+        if mode in (SearchMode.KEYWORD, SearchMode.HYBRID):
+            rankings.append(self.keywords.search(query, depth, within))
+        return fuse(rankings) if rankings else []
 
     def search_documents(self, query: str, limit: int = 10,
                          mode: SearchMode = SearchMode.HYBRID) -> list[DocumentHit]:

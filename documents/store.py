@@ -342,14 +342,37 @@ class Store:
             return int(self._db.execute(
                 "SELECT count(*) FROM documents WHERE status = 'indexed'").fetchone()[0])
 
-    def keyword_search(self, match: str, limit: int) -> list[tuple[int, float]]:
-        """FTS5 BM25 ranking; returns (chunk id, score) with higher scores better."""
+    def keyword_search(self, match: str, limit: int,
+                       within: Sequence[Path] | None = None) -> list[tuple[int, float]]:
+        """FTS5 BM25 ranking; returns (chunk id, score) with higher scores better.
+
+        `within`: only the chunks of these documents (a question's filter).
+        """
+        where, values = "", []
+        if within is not None:
+            where = (" AND rowid IN (SELECT chunks.id FROM chunks JOIN documents ON "
+                     "documents.id = chunks.document_id WHERE documents.path IN "
+                     f"({','.join('?' * len(within))}))")
+            values = [str(path) for path in within]
         with self.lock:
             rows = self._db.execute(
-                "SELECT rowid, bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ? "
-                "ORDER BY bm25(chunks_fts) LIMIT ?", (match, limit),
+                f"SELECT rowid, bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ?{where} "
+                "ORDER BY bm25(chunks_fts) LIMIT ?", (match, *values, limit),
             ).fetchall()
         return [(int(r[0]), -float(r[1])) for r in rows]
+
+    def document_embeddings(self, paths: Sequence[Path]) -> tuple[list[int], Vectors]:
+        """The chunk ids and vectors of these documents (searching a question's filter)."""
+        marks = ",".join("?" * len(paths))
+        with self.lock:
+            rows = self._db.execute(
+                "SELECT chunks.id, embedding FROM chunks JOIN documents ON "
+                f"documents.id = chunks.document_id WHERE documents.path IN ({marks}) "
+                "ORDER BY chunks.id", [str(path) for path in paths]).fetchall()
+        if not rows:
+            return [], np.zeros((0, 0), dtype=np.float32)
+        return ([int(r[0]) for r in rows],
+                np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows]))
 
     def chunks_containing(self, word: str, cap: int) -> int:
         """How many chunks hold `word` as the keyword index tokenizes it, counted up to `cap`.

@@ -250,7 +250,8 @@ def plan_questions(reports: list[Report], count: int = 200, seed: int = 0) -> li
     return questions[:count]
 
 
-def _write_pdf(report: Report, path: Path) -> None:
+def write_report(report: Report, path: Path) -> None:
+    """One annual report as a PDF: a cover page, then one page per section."""
     try:
         from fpdf import FPDF  # A test and evaluation dependency: `pip install fpdf2`.
     except ImportError as error:
@@ -334,7 +335,7 @@ def generate_near_twins(directory: Path, seed: int = 0, questions: int = 200) ->
     folder = directory / DOCUMENTS
     folder.mkdir(exist_ok=True)
     for report in reports:
-        _write_pdf(report, folder / report.file)
+        write_report(report, folder / report.file)
     with (directory / QUESTIONS).open("w", encoding="utf-8") as stream:
         for question in plan_questions(reports, questions, seed):
             stream.write(json.dumps(question.__dict__) + "\n")
