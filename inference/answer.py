@@ -13,6 +13,7 @@ from collections.abc import Collection, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 
 from documents.library import Library
+from documents.query_filter import QueryFilter
 from documents.retrieval import Passage, SearchMode
 from inference.answer_text import MARKER, remove_unknown_markers, says_not_covered
 from inference.engine import ChatModel, FinishReason, GenerationSettings
@@ -136,6 +137,9 @@ class Answer:
 @dataclass(frozen=True)
 class SourcesFound:
     passages: list[Passage]
+    #: The documents the question named, which the search preferred (None: all of them);
+    #: front ends show it ("searching Dunmore Foods, fiscal 2021") and offer to clear it.
+    filter: QueryFilter | None = None
 
 
 @dataclass(frozen=True)
@@ -192,22 +196,26 @@ class Assistant:
         self.settings = settings or AnswerSettings()
 
     def answer(self, question: str, history: Sequence[Turn] = (),
-               cancel: threading.Event | None = None) -> Iterator[AnswerEvent]:
+               cancel: threading.Event | None = None,
+               filtered: bool = True) -> Iterator[AnswerEvent]:
+        """Stream the events of one answer; `filtered=False` searches every document even
+        when the question names some (the user cleared the filter)."""
         settings = self.settings
         started = time.perf_counter()
         query = question
         if settings.rewrite_follow_ups and history:
             query = standalone_question(self.model, question, history)
-        found = self.library.search(query, settings.passages, settings.search_mode)
+        found = self.library.search(query, settings.passages, settings.search_mode, filtered)
         if settings.rewrite_follow_ups and history and \
                 _best(found) < settings.follow_up_context_similarity:
             in_context = f"{query} {history[-1].question}"
-            again = self.library.search(in_context, settings.passages, settings.search_mode)
+            again = self.library.search(in_context, settings.passages, settings.search_mode,
+                                        filtered)
             if _best(again) > _best(found):
                 query, found = in_context, again
         relevant = [p for p in found if p.similarity >= settings.min_similarity]
         retrieval_ms = (time.perf_counter() - started) * 1000
-        yield SourcesFound(relevant)
+        yield SourcesFound(relevant, found.filter)
         model_info = self.model.file.describe()
         if not relevant:
             yield AnswerFinished(Answer(

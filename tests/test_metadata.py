@@ -77,7 +77,8 @@ def _facts(title: str, period: str, name: str) -> DocumentFacts:
     return DocumentFacts(Path(f"/lib/{name}.pdf"), title, period)
 
 
-LIBRARY = [_facts(f"{company} — Annual Report {year}", f"fiscal {year}", f"{company.split()[1][:4]}{year}")
+LIBRARY = [_facts(f"{company} — Annual Report {year}", f"fiscal {year}",
+                  f"{company.split()[1][:4]}{year}")
            for company in ("Northwind Energy", "Northwind Logistics", "Dunmore Foods")
            for year in (2021, 2022)]
 
