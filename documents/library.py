@@ -50,6 +50,9 @@ PREPARE_AHEAD = 2
 #: The pipeline embeds this many encoder batches' worth of chunks at once: the encoder sorts
 #: them by length, so batches carry less padding, as they do when it gets everything at once.
 EMBED_BATCHES = 4
+#: Most chunks a question's filter ranks by exact cosine, read from SQLite per question
+#: (a bound on that cost, not a tuned value).
+FILTER_EXACT_CHUNKS = 20_000
 #: Candidates looked at per passage asked for, so merged duplicates leave room to fill.
 MERGE_WINDOW = 3
 
@@ -596,17 +599,23 @@ class Library:
         """The documents `query` names by their title or period, if it singles some out."""
         generation = self.store.generation()
         if self._facts is None or self._facts[0] != generation:
-            self._facts = (generation, [DocumentFacts(d.path, d.title, d.period)
+            self._facts = (generation, [DocumentFacts(d.path, d.title, d.period, d.chunk_count)
                                         for d in self.store.documents()
                                         if d.status == "indexed"])
         return find_filter(query, self._facts[1])
 
     def _ranked_within(self, question_filter: QueryFilter, query: str, depth: int,
                        mode: SearchMode, query_vector: Vectors) -> list[tuple[int, float]]:
-        """`ranked_chunks` over the filter's documents only: exact cosines and BM25."""
+        """`ranked_chunks` over the filter's documents only: exact cosines and BM25.
+
+        Exact cosines read the documents' vectors from SQLite; past `FILTER_EXACT_CHUNKS`
+        (a filter as wide as "2022" in a large library) only BM25 narrows, and the vector
+        ranking of the whole library follows.
+        """
         within = sorted(question_filter.documents)
         rankings: list[list[tuple[int, float]]] = []
-        if mode in (SearchMode.VECTOR, SearchMode.HYBRID):
+        exact = question_filter.chunks <= FILTER_EXACT_CHUNKS
+        if mode in (SearchMode.VECTOR, SearchMode.HYBRID) and exact:
             ids, vectors = self.store.document_embeddings(within)
             if ids:
                 scores = vectors @ query_vector

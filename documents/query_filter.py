@@ -25,11 +25,12 @@ _MIN_ENTITY = 3
 
 @dataclass(frozen=True)
 class DocumentFacts:
-    """What the filter needs of a document: its path, title and period label."""
+    """What the filter needs of a document: its path, title, period label and size."""
 
     path: Path
     title: str | None
     period: str | None
+    chunks: int = 0
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ class QueryFilter:
     entities: tuple[str, ...]
     period: str | None
     documents: frozenset[Path]
+    #: Chunks in those documents (what searching them exactly costs).
+    chunks: int = 0
 
     @property
     def label(self) -> str:
@@ -83,4 +86,5 @@ def find_filter(question: str, documents: Sequence[DocumentFacts]) -> QueryFilte
         return None
     shown_period = period.label if period is not None and any(
         _year(d.period) == period.year for d in chosen) else None
-    return QueryFilter(tuple(named), shown_period, frozenset(d.path for d in chosen))
+    return QueryFilter(tuple(named), shown_period, frozenset(d.path for d in chosen),
+                       sum(d.chunks for d in chosen))
