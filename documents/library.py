@@ -548,7 +548,7 @@ class Library:
 
     def reindex(self, progress: ProgressCallback | None = None) -> int:
         """Re-embed every stored chunk with the current embedder (after switching embedders)."""
-        rows = self.store.chunk_texts()
+        rows = self.store.embedded_texts()
         for start in range(0, len(rows), 256):
             part = rows[start:start + 256]
             vectors = self.embedder.encode([text for _, text in part])

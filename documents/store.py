@@ -297,6 +297,11 @@ class Store:
                    np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in part]))
 
     def chunk_texts(self) -> list[tuple[int, str]]:
+        with self.lock:
+            return [(int(r[0]), str(r[1])) for r in
+                    self._db.execute("SELECT id, text FROM chunks ORDER BY id")]
+
+    def embedded_texts(self) -> list[tuple[int, str]]:
         """Each chunk's text as it is embedded: its context header, then its text."""
         with self.lock:
             return [(int(r[0]), f"{r[1]}\n{r[2]}" if r[1] else str(r[2])) for r in

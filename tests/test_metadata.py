@@ -100,7 +100,11 @@ def test_the_longer_entity_wins_and_a_year_alone_filters_by_period() -> None:
 
 def test_no_filter_when_the_question_names_nothing_or_everything() -> None:
     assert find_filter("What was the revenue?", LIBRARY) is None
-    assert find_filter("revenue in 1999", LIBRARY) is None
+    assert find_filter("revenue in fiscal 1999", LIBRARY) is None
+    # A lone year without an entity is no filter: "what happened in 2021?"
+    assert find_filter("What happened in 2021?", LIBRARY) is None
+    found = find_filter("Dunmore Foods revenue 2021", LIBRARY)
+    assert found is not None and found.documents == {Path("/lib/Food2021.pdf")}
 
 
 def _passage(chunk: int, page: int, start: int, end: int, text: str, score: float) -> Passage:
