@@ -107,17 +107,20 @@ def _join(one: Passage, other: Passage) -> Passage:
         text = first.text
     else:
         text = first.text + _remainder(first.text, second.text,
-                                       first.char_end - second.char_start)
+                                       first.char_end - second.char_start,
+                                       second.char_start - first.char_end)
     return replace(one, char_start=first.char_start,
                    char_end=max(first.char_end, second.char_end), text=text,
                    score=max(one.score, other.score),
                    similarity=max(one.similarity, other.similarity))
 
 
-def _remainder(first: str, second: str, overlap: int) -> str:
-    """What `second` adds after `first`, which it overlaps by about `overlap` characters."""
+def _remainder(first: str, second: str, overlap: int, gap: int) -> str:
+    """What `second` adds after `first`, which it overlaps by about `overlap` characters or
+    follows after `gap` characters of the page (whitespace: a paragraph break, rendered as
+    line breaks of the same length, up to two)."""
     if overlap <= 0:
-        return "\n\n" + second
+        return "\n" * max(1, min(gap, 2)) + second
     for size in range(min(len(first), len(second), overlap + ADJACENT_GAP), 0, -1):
         if first.endswith(second[:size]):
             return second[size:]

@@ -114,7 +114,7 @@ def _passage(chunk: int, page: int, start: int, end: int, text: str, score: floa
 def test_overlapping_and_adjacent_chunks_of_a_page_fill_one_slot() -> None:
     first = _passage(1, 4, 0, 20, "Alpha beta gamma del", 0.9)
     overlapping = _passage(2, 4, 14, 30, "ma delta epsilon", 0.8)
-    adjacent = _passage(3, 4, 32, 40, "Zeta eta", 0.7)
+    adjacent = _passage(3, 4, 32, 40, "Zeta eta", 0.7)  # Two characters after: "\n\n".
     other_page = _passage(4, 5, 0, 20, "Alpha beta gamma del", 0.6)
     merged = merge_adjacent([first, other_page, overlapping, adjacent])
     assert [(p.page, p.char_start, p.char_end) for p in merged] == [(4, 0, 40), (5, 0, 20)]
