@@ -19,8 +19,9 @@ from app.cli_selfcheck import register as register_selfcheck
 from app.export import ExportFormat, export_conversation
 from documents.errors import EnclaveError
 from documents.library import IngestProgress, IngestReport
+from documents.query_filter import QueryFilter
 from documents.retrieval import SearchMode
-from inference.answer import FINISH_NOTES, AnswerFinished, TokenGenerated
+from inference.answer import FINISH_NOTES, AnswerFinished, SourcesFound, TokenGenerated
 from inference.catalog import CHAT_MODELS, DEFAULT_CHAT_MODEL, KNOWN_MODELS, model_by_label
 from inference.encryption import KeyUnavailableError, PassphraseRequiredError, recorded_mode
 from inference.logs import setup_logging
@@ -70,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--conversation", type=int, default=None,
                      help="continue this conversation id (see `conversations`)")
     ask.add_argument("--mode", choices=[m.value for m in SearchMode], default=None)
+    ask.add_argument("--no-filter", action="store_true",
+                     help="search every document even when the question names some")
 
     docs = commands.add_parser("docs", parents=[common], help="list indexed documents")
     docs.add_argument("--json", action="store_true")
@@ -83,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--mode", choices=[m.value for m in SearchMode],
                         default=SearchMode.HYBRID.value)
     search.add_argument("--json", action="store_true")
+    search.add_argument("--no-filter", action="store_true",
+                        help="search every document even when the query names some")
 
     conversations = commands.add_parser("conversations", parents=[common],
                                         help="list saved conversations, or export one")
@@ -259,7 +264,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
         log.debug("question: %s", args.question)  # Debug logging only: it holds the text.
         answer = None
         streamed = False
-        for event in workspace.answer(conversation_id, args.question):
+        for event in workspace.answer(conversation_id, args.question,
+                                      filtered=not args.no_filter):
+            if isinstance(event, SourcesFound) and event.filter is not None and not args.json:
+                _print_filter(event.filter)
             if isinstance(event, TokenGenerated) and not args.json:
                 print(event.text, end="", flush=True)
                 streamed = True
@@ -329,7 +337,8 @@ def cmd_remove(args: argparse.Namespace) -> int:
 def cmd_search(args: argparse.Namespace) -> int:
     workspace = workspace_for(args)
     try:
-        passages = workspace.library.search(args.query, args.limit, SearchMode(args.mode))
+        passages = workspace.library.search(args.query, args.limit, SearchMode(args.mode),
+                                            filtered=not args.no_filter)
     finally:
         workspace.close()
     if args.json:
@@ -337,10 +346,18 @@ def cmd_search(args: argparse.Namespace) -> int:
                            "similarity": p.similarity, "text": p.text} for p in passages],
                          indent=2))
         return 0
+    if passages.filter is not None:
+        _print_filter(passages.filter)
     for rank, passage in enumerate(passages, start=1):
         print(f"{rank}. {passage.location}  score {passage.score:.4f}  "
               f"cosine {passage.similarity:.3f}\n   {passage.text[:200]!r}")
     return 0
+
+
+def _print_filter(question_filter: QueryFilter) -> None:
+    """Say which documents the question narrowed the search to, and how to widen it."""
+    print(f"({question_filter.label}: {len(question_filter.documents)} document(s) first; "
+          "--no-filter searches everything)", file=sys.stderr)
 
 
 def cmd_conversations(args: argparse.Namespace) -> int:

@@ -1,6 +1,7 @@
 """The `eval` command: retrieval on a BEIR dataset, and questions over documents.
 
     python main.py eval retrieval --dataset ../shared/data/scifact [--mode hybrid] [--json]
+    python main.py eval retrieval --dataset /tmp/near-twins --generate   (the near-twin set)
     python main.py eval docqa --dataset ../shared/data/docqa-xquad [--limit 200] [--json]
     python main.py eval followups --dataset ../shared/data/docqa-xquad [--no-rewrite] [--json]
     python main.py eval quotes --dataset ../shared/data/docqa-xquad --answers RECORDS.jsonl
@@ -28,7 +29,9 @@ from documents.retrieval import SearchMode
 from inference.evaluation.beir import corpus_digest, evaluate_retrieval, load_beir
 from inference.evaluation.docqa import HIT_K, UNANSWERABLE_SHARE, evaluate_docqa, plan_docqa
 from inference.evaluation.followups import evaluate_follow_ups
+from inference.evaluation.near_twins import generate_near_twins, is_near_twins, twins_key
 from inference.evaluation.quotes import evaluate_quotes, load_records
+from inference.evaluation.twins_retrieval import TOP_K, evaluate_twins
 from inference.settings import Settings
 from inference.workspace import Workspace
 
@@ -57,6 +60,10 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     retrieval.add_argument("--split", default="test", help="the qrels file to use")
     retrieval.add_argument("--limit", type=int, default=None,
                            help="evaluate only the first N judged queries")
+    retrieval.add_argument("--generate", action="store_true",
+                           help="first write the near-twin set (20 companies x 5 years of "
+                                "annual reports, 200 questions; needs fpdf2) into --dataset, "
+                                "a new or empty folder")
     retrieval.set_defaults(handler=cmd_eval_retrieval)
 
     answers = argparse.ArgumentParser(add_help=False)
@@ -179,6 +186,11 @@ def _ingest_progress() -> Callable[[IngestProgress], None] | None:
 
 
 def cmd_eval_retrieval(args: argparse.Namespace) -> int:
+    if args.generate and not is_near_twins(args.dataset):
+        reports = generate_near_twins(args.dataset)
+        _stderr(f"wrote {reports} reports and their questions to {args.dataset}")
+    if is_near_twins(args.dataset):
+        return _eval_twins(args)
     dataset = load_beir(args.dataset, args.split)
     settings = _settings(args)
     mode = SearchMode(args.mode)
@@ -196,6 +208,31 @@ def cmd_eval_retrieval(args: argparse.Namespace) -> int:
     print(f"  nDCG@10    {m['ndcg@10']:.4f}\n  Recall@10  {m['recall@10']:.4f}\n"
           f"  Recall@100 {m['recall@100']:.4f}\n  MRR@10     {m['mrr@10']:.4f}\n"
           f"  queries/s  {result.queries_per_s:.1f}   (ingest {result.ingest_s:.0f} s)")
+    print("configuration: " + json.dumps(result.config, indent=2))
+    return 0
+
+
+def _eval_twins(args: argparse.Namespace) -> int:
+    """The near-twin set: doc hit@1/@5 and page hit@5 of the passage search."""
+    settings = _settings(args)
+    mode = SearchMode(args.mode)
+    with _dataset_workspace(args, settings, twins_key(args.dataset)) as workspace:
+        result = evaluate_twins(args.dataset, workspace.library, mode, args.limit,
+                                progress=_ingest_progress())
+    result.config["command"] = _command_line()
+    if args.json:
+        print(json.dumps(result.to_json(details=True), indent=2))
+        return 0
+    print(f"{args.dataset}: {result.questions} questions over {result.documents} near-twin "
+          f"reports ({result.chunks} chunks), mode {result.mode}")
+    _table([
+        ("doc hit@1", result.doc_hit_1, "the first passage is from the evidence file"),
+        (f"doc hit@{TOP_K}", result.doc_hit_k, "goal >= 0.95"),
+        (f"page hit@{TOP_K}", result.page_hit_k, "the evidence page; goal >= 0.7"),
+        ("misses crowded by siblings", result.sibling_crowded,
+         "another year of the same company in the top 5"),
+        ("queries/s", result.queries_per_s, f"ingest {result.ingest_s:.0f} s"),
+    ])
     print("configuration: " + json.dumps(result.config, indent=2))
     return 0
 

@@ -53,6 +53,14 @@ class Chunk:
     char_start: int
     char_end: int
     text: str
+    #: A short header saying what the chunk is part of (title, period, section, file name),
+    #: embedded and keyword-indexed with the text but never shown as part of it.
+    context: str = ""
+
+    @property
+    def embedded(self) -> str:
+        """The text the embedder sees: the header, then the passage."""
+        return f"{self.context}\n{self.text}" if self.context else self.text
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ docs/benchmarks.md.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
+from pathlib import Path
 
 from documents.retrieval import fts_match, query_words, rarest_words
 from documents.store import Store
@@ -35,11 +37,13 @@ class KeywordSearch:
         self._generation = -1
         self._lock = threading.Lock()
 
-    def search(self, query: str, limit: int) -> list[tuple[int, float]]:
-        """(chunk id, BM25 score) of the `limit` best chunks for `query`, best first."""
+    def search(self, query: str, limit: int,
+               within: Sequence[Path] | None = None) -> list[tuple[int, float]]:
+        """(chunk id, BM25 score) of the `limit` best chunks for `query`, best first
+        (`within`: only those documents' chunks)."""
         words = query_words(query)
         chosen = rarest_words(self.chunk_counts(words), self.budget) if words else []
-        return self._store.keyword_search(fts_match(chosen), limit) if chosen else []
+        return self._store.keyword_search(fts_match(chosen), limit, within) if chosen else []
 
     def chunk_counts(self, words: list[str]) -> dict[str, int]:
         """How many chunks contain each word (up to `COUNT_CAP`), as of the library's state."""

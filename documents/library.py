@@ -24,12 +24,16 @@ from documents.errors import DocumentError, DocumentNote, EnclaveError, FailureK
 from documents.extract import Page, Passwords, is_supported, little_text, technical
 from documents.isolation import IsolatedParser
 from documents.keyword_search import KeywordSearch
+from documents.metadata import DocumentMetadata, derive_metadata, file_words, with_context
+from documents.query_filter import DocumentFacts, QueryFilter, find_filter
 from documents.retrieval import (
     DocumentHit,
     Passage,
+    Passages,
     SearchMode,
     best_per_document,
     fuse,
+    merge_adjacent,
 )
 from documents.sanitize import sanitize
 from documents.store import DocumentRecord, Store
@@ -46,6 +50,11 @@ PREPARE_AHEAD = 2
 #: The pipeline embeds this many encoder batches' worth of chunks at once: the encoder sorts
 #: them by length, so batches carry less padding, as they do when it gets everything at once.
 EMBED_BATCHES = 4
+#: Most chunks a question's filter ranks by exact cosine, read from SQLite per question
+#: (a bound on that cost, not a tuned value).
+FILTER_EXACT_CHUNKS = 20_000
+#: Candidates looked at per passage asked for, so merged duplicates leave room to fill.
+MERGE_WINDOW = 3
 
 
 class EmbedderMismatchError(EnclaveError, RuntimeError):
@@ -121,6 +130,7 @@ class _PreparedFile:
     note: DocumentNote | None = None
     #: The passwords tried on an encrypted PDF that opened (one of them worked).
     passwords: list[str] = field(default_factory=list)
+    metadata: DocumentMetadata | None = None
 
     def fail(self, stage: str, error: Exception) -> None:
         """Turn an unexpected error at `stage` into this file's failure; the batch goes on."""
@@ -174,6 +184,8 @@ class Library:
         #: Passwords that opened encrypted PDFs in this session, by path: in memory only,
         #: never written to disk, so a viewer can open the file without asking again.
         self._passwords: dict[Path, list[str]] = {}
+        #: Each indexed document's title and period, as of a store generation (filters).
+        self._facts: tuple[int, list[DocumentFacts]] | None = None
 
     def close(self) -> None:
         self._parser.close()
@@ -381,6 +393,9 @@ class Library:
             item.chunks = chunk_pages(pages, self.embedder.token_starts, self.chunking)
             if not item.chunks:
                 raise DocumentError(path, FailureKind.EMPTY, "no text to index")
+            stage = "finding its title and period"
+            item.metadata = derive_metadata(path, pages)
+            item.chunks = with_context(item.chunks, pages, item.metadata, file_words(path))
             amount = little_text(pages)
             if amount is not None:
                 item.note = DocumentNote(path, FailureKind.LITTLE_TEXT, amount)
@@ -400,7 +415,7 @@ class Library:
         Run in the embedding thread. A file whose chunks cannot be embedded fails alone
         (its `error` is set here, before the storing thread reads it).
         """
-        texts = [chunk.text for item in batch for chunk in item.chunks]
+        texts = [chunk.embedded for item in batch for chunk in item.chunks]
         try:
             vectors = self.embedder.encode(texts)
             if len(vectors) != len(texts):
@@ -420,7 +435,7 @@ class Library:
         if not item.chunks:
             return None
         try:
-            vectors = self.embedder.encode([chunk.text for chunk in item.chunks])
+            vectors = self.embedder.encode([chunk.embedded for chunk in item.chunks])
             if len(vectors) != len(item.chunks):
                 raise ValueError(f"{len(vectors)} vectors for {len(item.chunks)} chunks")
         except Exception as error:
@@ -440,7 +455,7 @@ class Library:
                 with self._vectors_lock:
                     removed, added = self.store.replace_document(
                         item.path, item.digest, item.size, item.page_count, item.chunks,
-                        vectors)
+                        vectors, item.metadata)
                     try:
                         index.remove(removed)
                         index.add(added, vectors)
@@ -469,17 +484,17 @@ class Library:
         """
         report = IngestReport()
         index = self._vector_index()
-        pending: list[tuple[Path, str, int, list[Chunk], bool]] = []
+        pending: list[tuple[Path, str, int, list[Chunk], bool, DocumentMetadata]] = []
 
         def flush(done: int) -> None:
-            vectors = self.embedder.encode([c.text for *_, chunks, _ in pending for c in chunks])
+            vectors = self.embedder.encode([c.embedded for item in pending for c in item[3]])
             offset = 0
-            for path, digest, size, chunks, replacing in pending:
+            for path, digest, size, chunks, replacing, metadata in pending:
                 part = vectors[offset:offset + len(chunks)]
                 offset += len(chunks)
                 with self._vectors_lock:
                     removed, added = self.store.replace_document(path, digest, size, None,
-                                                                 chunks, part)
+                                                                 chunks, part, metadata)
                     index.remove(removed)
                     index.add(added, part)
                 (report.replaced if replacing else report.added).append(path)
@@ -501,13 +516,15 @@ class Library:
             if indexed and existing is not None and existing.sha256 == digest:
                 report.unchanged.append(path)
                 continue
-            chunks = chunk_pages([Page(None, sanitize(text))], self.embedder.token_starts,
-                                 self.chunking)
+            pages = [Page(None, sanitize(text))]
+            chunks = chunk_pages(pages, self.embedder.token_starts, self.chunking)
             if not chunks:
                 report.failed.append(DocumentError(path, FailureKind.EMPTY, "no text to index"))
                 self.store.record_failure(path, digest, len(data), "no text to index")
                 continue
-            pending.append((path, digest, len(data), chunks, indexed))
+            metadata = derive_metadata(None, pages)  # Keys are ids, not names that say much.
+            pending.append((path, digest, len(data), with_context(chunks, pages, metadata),
+                            indexed, metadata))
             if sum(len(item[3]) for item in pending) >= batch_chunks:
                 flush(done)
         if pending:
@@ -547,7 +564,7 @@ class Library:
 
     def reindex(self, progress: ProgressCallback | None = None) -> int:
         """Re-embed every stored chunk with the current embedder (after switching embedders)."""
-        rows = self.store.chunk_texts()
+        rows = self.store.embedded_texts()
         for start in range(0, len(rows), 256):
             part = rows[start:start + 256]
             vectors = self.embedder.encode([text for _, text in part])
@@ -563,11 +580,25 @@ class Library:
         return len(rows)
 
     # -- retrieval -------------------------------------------------------------------------
-    def search(self, query: str, limit: int = 5,
-               mode: SearchMode = SearchMode.HYBRID) -> list[Passage]:
-        """The `limit` best passages for `query`, each with its cosine similarity."""
+    def search(self, query: str, limit: int = 5, mode: SearchMode = SearchMode.HYBRID,
+               filtered: bool = True) -> Passages:
+        """The `limit` best passages for `query`, each with its cosine similarity.
+
+        When the question names documents by their metadata (an entity, a period; see
+        documents/query_filter.py), their passages come first, and the result's `filter`
+        says so; `filtered=False` searches everything (the user cleared the filter).
+        Chunks of one page that overlap or touch are merged into one passage, so `limit`
+        passages are `limit` different places.
+        """
         query_vector = self.embedder.encode([query])[0]
-        top = self.ranked_chunks(query, max(CANDIDATE_DEPTH, limit), mode, query_vector)[:limit]
+        ranked = self.ranked_chunks(query, max(CANDIDATE_DEPTH, limit), mode, query_vector)
+        question_filter = self.question_filter(query) if filtered else None
+        if question_filter is not None:
+            preferred = self._ranked_within(question_filter, query, max(CANDIDATE_DEPTH, limit),
+                                            mode, query_vector)
+            first = {chunk_id for chunk_id, _ in preferred}
+            ranked = preferred + [item for item in ranked if item[0] not in first]
+        top = ranked[:limit * MERGE_WINDOW]
         records = self.store.chunks(chunk_id for chunk_id, _ in top)
         passages = []
         for chunk_id, score in top:
@@ -578,7 +609,37 @@ class Library:
             passages.append(Passage(chunk_id, record.document_path, record.document_name,
                                     record.page, record.char_start, record.char_end,
                                     record.text, score, similarity))
-        return passages
+        return Passages(merge_adjacent(passages)[:limit], question_filter)
+
+    def question_filter(self, query: str) -> QueryFilter | None:
+        """The documents `query` names by their title or period, if it singles some out."""
+        generation = self.store.generation()
+        if self._facts is None or self._facts[0] != generation:
+            self._facts = (generation, [DocumentFacts(d.path, d.title, d.period, d.chunk_count)
+                                        for d in self.store.documents()
+                                        if d.status == "indexed"])
+        return find_filter(query, self._facts[1])
+
+    def _ranked_within(self, question_filter: QueryFilter, query: str, depth: int,
+                       mode: SearchMode, query_vector: Vectors) -> list[tuple[int, float]]:
+        """`ranked_chunks` over the filter's documents only: exact cosines and BM25.
+
+        Exact cosines read the documents' vectors from SQLite; past `FILTER_EXACT_CHUNKS`
+        (a filter as wide as "2022" in a large library) only BM25 narrows, and the vector
+        ranking of the whole library follows.
+        """
+        within = sorted(question_filter.documents)
+        rankings: list[list[tuple[int, float]]] = []
+        exact = question_filter.chunks <= FILTER_EXACT_CHUNKS
+        if mode in (SearchMode.VECTOR, SearchMode.HYBRID) and exact:
+            ids, vectors = self.store.document_embeddings(within)
+            if ids:
+                scores = vectors @ query_vector
+                order = np.argsort(-scores, kind="stable")[:depth]
+                rankings.append([(ids[i], float(scores[i])) for i in order])
+        if mode in (SearchMode.KEYWORD, SearchMode.HYBRID):
+            rankings.append(self.keywords.search(query, depth, within))
+        return fuse(rankings) if rankings else []
 
     def search_documents(self, query: str, limit: int = 10,
                          mode: SearchMode = SearchMode.HYBRID) -> list[DocumentHit]:

@@ -7,10 +7,14 @@ runs behind them are in docs/retrieval.md.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from documents.query_filter import QueryFilter
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -29,6 +33,9 @@ STOPWORDS = frozenset({
 })
 
 Ranking = Sequence[tuple[int, float]]
+#: Two chunks of one page at most this many characters apart are one place (the gap is the
+#: paragraph break between them).
+ADJACENT_GAP = 4
 
 
 class SearchMode(StrEnum):
@@ -60,6 +67,64 @@ class Passage:
     @property
     def location(self) -> str:
         return self.document_name if self.page is None else f"{self.document_name}, p. {self.page}"
+
+
+class Passages(list[Passage]):
+    """Search results, best first, with the question's filter that shaped them.
+
+    A list, so every caller that ranks or shows passages works unchanged; `filter` is None
+    when the search was not narrowed (see documents/query_filter.py).
+    """
+
+    def __init__(self, passages: Iterable[Passage] = (),
+                 question_filter: QueryFilter | None = None) -> None:
+        super().__init__(passages)
+        self.filter = question_filter
+
+
+def merge_adjacent(passages: Sequence[Passage]) -> list[Passage]:
+    """Passages in rank order with overlapping or adjacent chunks of one page merged.
+
+    Two slots that cite the same place waste one; the merged passage takes the better
+    score and similarity and the rank of the better chunk, and its text covers both.
+    """
+    merged: list[Passage] = []
+    for passage in passages:
+        for index, kept in enumerate(merged):
+            if kept.document_path == passage.document_path and kept.page == passage.page and \
+                    passage.char_start <= kept.char_end + ADJACENT_GAP and \
+                    kept.char_start <= passage.char_end + ADJACENT_GAP:
+                merged[index] = _join(kept, passage)
+                break
+        else:
+            merged.append(passage)
+    return merged
+
+
+def _join(one: Passage, other: Passage) -> Passage:
+    first, second = sorted((one, other), key=lambda p: p.char_start)
+    if second.char_end <= first.char_end:
+        text = first.text
+    else:
+        text = first.text + _remainder(first.text, second.text,
+                                       first.char_end - second.char_start,
+                                       second.char_start - first.char_end)
+    return replace(one, char_start=first.char_start,
+                   char_end=max(first.char_end, second.char_end), text=text,
+                   score=max(one.score, other.score),
+                   similarity=max(one.similarity, other.similarity))
+
+
+def _remainder(first: str, second: str, overlap: int, gap: int) -> str:
+    """What `second` adds after `first`, which it overlaps by about `overlap` characters or
+    follows after `gap` characters of the page (whitespace: a paragraph break, rendered as
+    line breaks of the same length, up to two)."""
+    if overlap <= 0:
+        return "\n" * max(1, min(gap, 2)) + second
+    for size in range(min(len(first), len(second), overlap + ADJACENT_GAP), 0, -1):
+        if first.endswith(second[:size]):
+            return second[size:]
+    return " " + second[overlap:]
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ rebuilt at any time, so a crash between the two writes never loses a document.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -19,9 +20,11 @@ import numpy as np
 from documents.chunking import Chunk
 from documents.crypto import open_database
 from documents.embedder import Vectors
+from documents.metadata import DocumentMetadata
 from documents.retrieval import fts_match
 
-SCHEMA_VERSION = 1
+#: 2: documents' title, period and headings; chunks' context header, keyword-indexed.
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -35,7 +38,10 @@ CREATE TABLE IF NOT EXISTS documents(
     status TEXT NOT NULL CHECK (status IN ('indexed', 'failed')),
     error TEXT,
     chunk_count INTEGER NOT NULL DEFAULT 0,
-    indexed_at TEXT NOT NULL
+    indexed_at TEXT NOT NULL,
+    title TEXT,
+    period TEXT,
+    headings TEXT
 );
 CREATE TABLE IF NOT EXISTS chunks(
     id INTEGER PRIMARY KEY,
@@ -45,19 +51,34 @@ CREATE TABLE IF NOT EXISTS chunks(
     char_start INTEGER NOT NULL,
     char_end INTEGER NOT NULL,
     text TEXT NOT NULL,
-    embedding BLOB NOT NULL
+    embedding BLOB NOT NULL,
+    context TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS chunks_by_document ON chunks(document_id);
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
-    text, content='chunks', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2'
-);
-CREATE TRIGGER IF NOT EXISTS chunks_fts_insert AFTER INSERT ON chunks BEGIN
-    INSERT INTO chunks_fts(rowid, text) VALUES (new.id, new.text);
-END;
-CREATE TRIGGER IF NOT EXISTS chunks_fts_delete AFTER DELETE ON chunks BEGIN
-    INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.id, old.text);
-END;
 """
+#: The keyword index over each chunk's context header and text, kept in step by triggers.
+_KEYWORD_INDEX = (
+    """CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+    context, text, content='chunks', content_rowid='id',
+    tokenize='porter unicode61 remove_diacritics 2')""",
+    """CREATE TRIGGER IF NOT EXISTS chunks_fts_insert AFTER INSERT ON chunks BEGIN
+    INSERT INTO chunks_fts(rowid, context, text) VALUES (new.id, new.context, new.text);
+END""",
+    """CREATE TRIGGER IF NOT EXISTS chunks_fts_delete AFTER DELETE ON chunks BEGIN
+    INSERT INTO chunks_fts(chunks_fts, rowid, context, text)
+    VALUES ('delete', old.id, old.context, old.text);
+END""",
+)
+#: Version 1 to 2: new columns, and the keyword index rebuilt with the context column.
+_MIGRATE_TO_2 = (
+    "ALTER TABLE documents ADD COLUMN title TEXT",
+    "ALTER TABLE documents ADD COLUMN period TEXT",
+    "ALTER TABLE documents ADD COLUMN headings TEXT",
+    "ALTER TABLE chunks ADD COLUMN context TEXT NOT NULL DEFAULT ''",
+    "DROP TRIGGER IF EXISTS chunks_fts_insert",
+    "DROP TRIGGER IF EXISTS chunks_fts_delete",
+    "DROP TABLE IF EXISTS chunks_fts",
+)
 
 
 @dataclass(frozen=True)
@@ -74,6 +95,11 @@ class DocumentRecord:
     error: str | None
     chunk_count: int
     indexed_at: str
+    #: What the document is (documents/metadata.py); None when not derived (failed files,
+    #: and documents indexed before schema 2 until they are indexed again).
+    title: str | None = None
+    period: str | None = None
+    headings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -104,8 +130,27 @@ class Store:
         # Deleted documents must not linger in free pages of the file.
         self._db.execute("PRAGMA secure_delete=ON")
         self._db.executescript(_SCHEMA)
-        if self.get_meta("schema_version") is None:
+        version = self.get_meta("schema_version")
+        if version is not None and int(version) < 2:
+            self._migrate_to_2()
+        for statement in _KEYWORD_INDEX:
+            self._db.execute(statement)
+        if version is None or int(version) < SCHEMA_VERSION:
             self.set_meta("schema_version", str(SCHEMA_VERSION))
+
+    def _migrate_to_2(self) -> None:
+        """Add the metadata columns and rebuild the keyword index with its context column.
+
+        Existing documents keep their chunks and vectors; their metadata stays empty until
+        they are indexed again (a changed file, or a re-added folder after a reindex).
+        """
+        with self.transaction() as db:
+            for statement in _MIGRATE_TO_2:
+                db.execute(statement)
+            for statement in _KEYWORD_INDEX:
+                db.execute(statement)
+            db.execute("INSERT INTO chunks_fts(chunks_fts) VALUES ('rebuild')")
+            db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', '2')")
 
     def close(self) -> None:
         with self.lock:
@@ -137,7 +182,8 @@ class Store:
         with self.lock:
             rows = self._db.execute(
                 "SELECT id, path, name, sha256, size, pages, status, error, chunk_count, "
-                "indexed_at FROM documents ORDER BY name COLLATE NOCASE, path"
+                "indexed_at, title, period, headings FROM documents "
+                "ORDER BY name COLLATE NOCASE, path"
             ).fetchall()
         return [_document(row) for row in rows]
 
@@ -145,22 +191,31 @@ class Store:
         with self.lock:
             row = self._db.execute(
                 "SELECT id, path, name, sha256, size, pages, status, error, chunk_count, "
-                "indexed_at FROM documents WHERE path = ?", (str(path),)
+                "indexed_at, title, period, headings FROM documents WHERE path = ?",
+                (str(path),)
             ).fetchone()
         return None if row is None else _document(row)
 
     def replace_document(self, path: Path, sha256: str, size: int, pages: int | None,
-                         chunks: Sequence[Chunk], vectors: Vectors) -> tuple[list[int], list[int]]:
+                         chunks: Sequence[Chunk], vectors: Vectors,
+                         metadata: DocumentMetadata | None = None,
+                         ) -> tuple[list[int], list[int]]:
         """Store a document's new chunks in place of any old ones, in one transaction.
 
         Returns (removed chunk ids, added chunk ids) so the vector index can follow.
         """
+        title = period = headings = None
+        if metadata is not None:
+            title, period = metadata.title, metadata.period
+            headings = json.dumps([heading for _, heading in metadata.headings])
         with self.transaction() as db:
             removed = self._delete(db, path)
             cursor = db.execute(
                 "INSERT INTO documents(path, name, sha256, size, pages, status, error, "
-                "chunk_count, indexed_at) VALUES (?, ?, ?, ?, ?, 'indexed', NULL, ?, ?)",
-                (str(path), path.name, sha256, size, pages, len(chunks), _now()),
+                "chunk_count, indexed_at, title, period, headings) "
+                "VALUES (?, ?, ?, ?, ?, 'indexed', NULL, ?, ?, ?, ?, ?)",
+                (str(path), path.name, sha256, size, pages, len(chunks), _now(), title, period,
+                 headings),
             )
             document_id = cursor.lastrowid
             self._bump_generation(db)
@@ -168,9 +223,10 @@ class Store:
             for ordinal, (chunk, vector) in enumerate(zip(chunks, vectors, strict=True)):
                 cursor = db.execute(
                     "INSERT INTO chunks(document_id, ordinal, page, char_start, char_end, text, "
-                    "embedding) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "embedding, context) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (document_id, ordinal, chunk.page, chunk.char_start, chunk.char_end,
-                     chunk.text, np.asarray(vector, dtype=np.float32).tobytes()),
+                     chunk.text, np.asarray(vector, dtype=np.float32).tobytes(),
+                     chunk.context),
                 )
                 added.append(int(cursor.lastrowid or 0))
         return removed, added
@@ -245,6 +301,12 @@ class Store:
             return [(int(r[0]), str(r[1])) for r in
                     self._db.execute("SELECT id, text FROM chunks ORDER BY id")]
 
+    def embedded_texts(self) -> list[tuple[int, str]]:
+        """Each chunk's text as it is embedded: its context header, then its text."""
+        with self.lock:
+            return [(int(r[0]), f"{r[1]}\n{r[2]}" if r[1] else str(r[2])) for r in
+                    self._db.execute("SELECT id, context, text FROM chunks ORDER BY id")]
+
     def update_embeddings(self, ids: Sequence[int], vectors: Vectors) -> None:
         with self.transaction() as db:
             self._bump_generation(db)
@@ -285,14 +347,37 @@ class Store:
             return int(self._db.execute(
                 "SELECT count(*) FROM documents WHERE status = 'indexed'").fetchone()[0])
 
-    def keyword_search(self, match: str, limit: int) -> list[tuple[int, float]]:
-        """FTS5 BM25 ranking; returns (chunk id, score) with higher scores better."""
+    def keyword_search(self, match: str, limit: int,
+                       within: Sequence[Path] | None = None) -> list[tuple[int, float]]:
+        """FTS5 BM25 ranking; returns (chunk id, score) with higher scores better.
+
+        `within`: only the chunks of these documents (a question's filter).
+        """
+        where, values = "", []
+        if within is not None:
+            where = (" AND rowid IN (SELECT chunks.id FROM chunks JOIN documents ON "
+                     "documents.id = chunks.document_id WHERE documents.path IN "
+                     f"({','.join('?' * len(within))}))")
+            values = [str(path) for path in within]
         with self.lock:
             rows = self._db.execute(
-                "SELECT rowid, bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ? "
-                "ORDER BY bm25(chunks_fts) LIMIT ?", (match, limit),
+                f"SELECT rowid, bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ?{where} "
+                "ORDER BY bm25(chunks_fts) LIMIT ?", (match, *values, limit),
             ).fetchall()
         return [(int(r[0]), -float(r[1])) for r in rows]
+
+    def document_embeddings(self, paths: Sequence[Path]) -> tuple[list[int], Vectors]:
+        """The chunk ids and vectors of these documents (searching a question's filter)."""
+        marks = ",".join("?" * len(paths))
+        with self.lock:
+            rows = self._db.execute(
+                "SELECT chunks.id, embedding FROM chunks JOIN documents ON "
+                f"documents.id = chunks.document_id WHERE documents.path IN ({marks}) "
+                "ORDER BY chunks.id", [str(path) for path in paths]).fetchall()
+        if not rows:
+            return [], np.zeros((0, 0), dtype=np.float32)
+        return ([int(r[0]) for r in rows],
+                np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows]))
 
     def chunks_containing(self, word: str, cap: int) -> int:
         """How many chunks hold `word` as the keyword index tokenizes it, counted up to `cap`.
@@ -318,9 +403,10 @@ class Store:
 
 
 def _document(row: tuple[object, ...]) -> DocumentRecord:
+    headings = tuple(json.loads(str(row[12]))) if row[12] else ()
     return DocumentRecord(int(row[0]), Path(str(row[1])), str(row[2]), str(row[3]),  # type: ignore[call-overload]
                           int(row[4]), row[5], str(row[6]), row[7],  # type: ignore[call-overload, arg-type]
-                          int(row[8]), str(row[9]))  # type: ignore[call-overload]
+                          int(row[8]), str(row[9]), row[10], row[11], headings)  # type: ignore[call-overload, arg-type]
 
 
 def _now() -> str:

@@ -14,7 +14,8 @@ from dataclasses import asdict, dataclass, field
 
 from documents.errors import InvalidInputError
 from documents.library import Library
-from documents.retrieval import Passage, SearchMode
+from documents.query_filter import QueryFilter
+from documents.retrieval import Passage, Passages, SearchMode
 from inference.answer_text import MARKER, remove_unknown_markers, says_not_covered
 from inference.engine import ChatModel, FinishReason, GenerationSettings
 from inference.follow_up import standalone_question
@@ -149,6 +150,9 @@ class Answer:
 @dataclass(frozen=True)
 class SourcesFound:
     passages: list[Passage]
+    #: The documents the question named, which the search preferred (None: all of them);
+    #: front ends show it ("searching Dunmore Foods, fiscal 2021") and offer to clear it.
+    filter: QueryFilter | None = None
 
 
 @dataclass(frozen=True)
@@ -205,27 +209,33 @@ class Assistant:
         self.settings = settings or AnswerSettings()
 
     def answer(self, question: str, history: Sequence[Turn] = (),
-               cancel: threading.Event | None = None) -> Iterator[AnswerEvent]:
+               cancel: threading.Event | None = None,
+               filtered: bool = True) -> Iterator[AnswerEvent]:
+        """Stream the events of one answer; `filtered=False` searches every document even
+        when the question names some (the user cleared the filter)."""
         started = time.perf_counter()
-        query, relevant = self.retrieve(question, history)
-        yield SourcesFound(relevant)
+        query, relevant = self.retrieve(question, history, filtered)
+        yield SourcesFound(relevant, relevant.filter)
         yield from self.answer_from(question, relevant, history, cancel, query, started)
 
-    def retrieve(self, question: str, history: Sequence[Turn] = ()) -> tuple[str, list[Passage]]:
+    def retrieve(self, question: str, history: Sequence[Turn] = (),
+                 filtered: bool = True) -> tuple[str, Passages]:
         """The query searched for (a follow-up rewritten to stand alone) and the passages
         close enough to it to answer from; none means the library does not cover it."""
         settings = self.settings
         query = question
         if settings.rewrite_follow_ups and history:
             query = standalone_question(self.model, question, history)
-        found = self.library.search(query, settings.passages, settings.search_mode)
+        found = self.library.search(query, settings.passages, settings.search_mode, filtered)
         if settings.rewrite_follow_ups and history and \
                 _best(found) < settings.follow_up_context_similarity:
             in_context = f"{query} {history[-1].question}"
-            again = self.library.search(in_context, settings.passages, settings.search_mode)
+            again = self.library.search(in_context, settings.passages, settings.search_mode,
+                                        filtered)
             if _best(again) > _best(found):
                 query, found = in_context, again
-        return query, [p for p in found if p.similarity >= settings.min_similarity]
+        return query, Passages((p for p in found if p.similarity >= settings.min_similarity),
+                               found.filter)
 
     def answer_from(self, question: str, relevant: Sequence[Passage],
                     history: Sequence[Turn] = (), cancel: threading.Event | None = None,

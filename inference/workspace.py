@@ -148,7 +148,8 @@ class Workspace:
             return self._audit
 
     def answer(self, conversation_id: int, question: str,
-               cancel: threading.Event | None = None) -> Iterator[AnswerEvent]:
+               cancel: threading.Event | None = None,
+               filtered: bool = True) -> Iterator[AnswerEvent]:
         """Answer `question` within a conversation: its earlier turns go into the prompt and
         the finished (or stopped) answer is recorded before the last event is passed on.
 
@@ -156,7 +157,7 @@ class Workspace:
         a crash mid-answer keeps it.
         """
         history = self.conversations.history(conversation_id)
-        for event in self.assistant().answer(question, history, cancel):
+        for event in self.assistant().answer(question, history, cancel, filtered):
             if isinstance(event, AnswerFinished):
                 self.record_answer(conversation_id, event.answer)
             yield event

@@ -25,6 +25,8 @@ class AskController(QObject):
     started = Signal(int, str)
     """A question was stored and queued: conversation id, question."""
     sources_found = Signal(list)
+    #: The question's filter as words ("searching Dunmore Foods, fiscal 2021"), "" for none.
+    filter_found = Signal(str)
     """The passages the answer will be based on (maybe none)."""
     answer_streamed = Signal(str)
     """The answer's whole text so far; at most one per `FLUSH_MS`."""
@@ -64,14 +66,16 @@ class AskController(QObject):
     def text_so_far(self) -> str:
         return self._text
 
-    def ask(self, conversation_id: int, question: str) -> bool:
-        """Store `question` and queue its answer; False (and nothing done) while busy."""
+    def ask(self, conversation_id: int, question: str, filtered: bool = True) -> bool:
+        """Store `question` and queue its answer; False (and nothing done) while busy.
+
+        `filtered=False` searches every document even when the question names some."""
         if self._job is not None or not question.strip():
             return False
         self._workspace.conversations.add_message(conversation_id, "user", question)
         workspace = self._workspace
         job = generator_job("answer", lambda cancel: workspace.answer(
-            conversation_id, question, cancel))
+            conversation_id, question, cancel, filtered))
         job.yielded.connect(self._on_job_yielded)
         job.failed.connect(self._on_job_failed)
         job.finished.connect(self._on_job_finished)
@@ -104,6 +108,7 @@ class AskController(QObject):
             self._pending.append(event.text)
         elif isinstance(event, SourcesFound):
             self.sources_found.emit(event.passages)
+            self.filter_found.emit(event.filter.label if event.filter is not None else "")
         elif isinstance(event, AnswerFinished) and self._conversation_id is not None:
             self._flush()
             self.answer_finished.emit(self._conversation_id, event.answer)

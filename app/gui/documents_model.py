@@ -58,6 +58,8 @@ class DocumentRow:
     """The status column: pages and chunks, or the reason it failed."""
     chunks: int = 0
     transient: bool = False
+    about: str = ""
+    """What the document is: its title, period and sections, as derived at indexing."""
 
     @property
     def name(self) -> str:
@@ -71,13 +73,15 @@ class DocumentRow:
     def tooltip(self) -> str:
         labels = {Status.INDEXED: "Indexed", Status.INDEXING: "Indexing",
                   Status.LOCKED: "Not indexed", Status.FAILED: "Not indexed"}
-        return f"{self.path}\n{labels.get(self.status, '')}: {self.detail}"
+        about = f"\n{self.about}" if self.about else ""
+        return f"{self.path}{about}\n{labels.get(self.status, '')}: {self.detail}"
 
     @classmethod
     def from_record(cls, record: DocumentRecord) -> DocumentRow:
         if record.status == "indexed":
             return cls(str(record.path), Status.INDEXED,
-                       indexed_detail(record.pages, record.chunk_count), record.chunk_count)
+                       indexed_detail(record.pages, record.chunk_count), record.chunk_count,
+                       about=describe(record))
         reason = record.error or "not indexed"
         return cls(str(record.path), Status.LOCKED if _is_password(reason) else Status.FAILED,
                    reason)
@@ -96,6 +100,16 @@ def indexed_detail(pages: int | None, chunks: int) -> str:
     parts = [f"{pages} page{'s' if pages != 1 else ''}"] if pages else []
     parts.append(f"{chunks} chunk{'s' if chunks != 1 else ''}")
     return " · ".join(parts)
+
+
+def describe(record: DocumentRecord) -> str:
+    """Title, period and the first sections of a document, for its tooltip."""
+    lines = [" · ".join(part for part in (record.title, record.period) if part)]
+    if record.headings:
+        shown = ", ".join(record.headings[:6])
+        more = f" and {len(record.headings) - 6} more" if len(record.headings) > 6 else ""
+        lines.append(f"Sections: {shown}{more}")
+    return "\n".join(line for line in lines if line)
 
 
 def _sort_key(name: str) -> str:

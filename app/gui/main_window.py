@@ -38,6 +38,7 @@ from app.gui.conversations_panel import ConversationsPanel
 from app.gui.document_viewer import DocumentViewer
 from app.gui.documents_model import PASSWORD_KINDS, Status
 from app.gui.documents_panel import DocumentsPanel
+from app.gui.filter_chip import FilterChip
 from app.gui.indexing import IndexingController
 from app.gui.lanes import Lane
 from app.gui.loading import LoadState, ModelLoader
@@ -93,6 +94,8 @@ class MainWindow(QMainWindow):
         self.indexing_lane = Lane("indexing lane", self)
         self.loader = ModelLoader(workspace, self.inference_lane, self.indexing_lane, self)
         self.asker = AskController(workspace, self.inference_lane, self)
+        self.filter_chip = FilterChip()
+        self._last_question = ""
         key = workspace.unlock()
         self.indexer = IndexingController(lambda: workspace.library, self.indexing_lane,
                                           PendingBatchFile(workspace.data_dir, key.key), self)
@@ -137,6 +140,7 @@ class MainWindow(QMainWindow):
         chat_layout.setContentsMargins(0, 0, 0, 0)
         chat_layout.setSpacing(0)
         chat_layout.addWidget(self.conversation_title)
+        chat_layout.addWidget(self.filter_chip)
         chat_layout.addWidget(self.view, 1)
         chat_layout.addWidget(composer_frame)
 
@@ -208,6 +212,8 @@ class MainWindow(QMainWindow):
         self.composer.stop_requested.connect(self._on_composer_stop_requested)
         self.asker.started.connect(self._on_asker_started)
         self.asker.sources_found.connect(self._on_asker_sources_found)
+        self.asker.filter_found.connect(self.filter_chip.show_filter)
+        self.filter_chip.cleared.connect(self._on_filter_chip_cleared)
         self.asker.answer_streamed.connect(self._on_asker_answer_streamed)
         self.asker.answer_finished.connect(self._on_asker_answer_finished)
         self.asker.answer_failed.connect(self._on_asker_answer_failed)
@@ -242,8 +248,9 @@ class MainWindow(QMainWindow):
         if with_samples and not self._documents():
             self.indexer.add([SAMPLES_DIR])
 
-    def ask(self, question: str) -> bool:
-        """Ask in the current conversation (a new one if there is none)."""
+    def ask(self, question: str, filtered: bool = True) -> bool:
+        """Ask in the current conversation (a new one if there is none); `filtered=False`
+        searches every document even when the question names some."""
         if self.asker.busy or not question.strip():
             return False
         store = self.workspace.conversations
@@ -254,7 +261,8 @@ class MainWindow(QMainWindow):
         if (conversation is not None and conversation.title == DEFAULT_TITLE
                 and not store.messages(conversation_id)):
             store.rename(conversation_id, title_for(question))
-        return self.asker.ask(conversation_id, question)
+        self._last_question = question
+        return self.asker.ask(conversation_id, question, filtered)
 
     def open_citation(self, citation: CitationInfo, quote: Quote | None = None) -> bool:
         """Show the citation in the viewer dock, at its passage; False when not found there.
@@ -416,6 +424,10 @@ class MainWindow(QMainWindow):
 
     def _on_composer_question_submitted(self, question: str) -> None:
         self.ask(question)
+
+    def _on_filter_chip_cleared(self) -> None:
+        if self._last_question and self.ask(self._last_question, filtered=False):
+            self.filter_chip.show_filter("")
 
     def _on_composer_stop_requested(self) -> None:
         self.asker.stop()
