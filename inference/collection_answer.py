@@ -243,7 +243,7 @@ def combine(question: str, kind: QuestionKind, parts: Sequence[FileAnswer],
         lines.append(f"Found in {len(parts)} of {total} files:\n")
     for part in parts:
         if kind in (QuestionKind.LIST, QuestionKind.COUNT):
-            lines.append(f"- **{part.name}**: {part.text}")
+            lines.append(f"- **{part.name}**: {' '.join(part.text.split())}")
         else:
             lines.append(f"**{part.name}**\n\n{part.text}\n")
     return "\n".join(lines).strip()

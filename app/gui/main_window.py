@@ -49,6 +49,7 @@ from app.gui.transcript import (
     ChatEntry,
     CitationInfo,
     entry_from_answer,
+    entry_from_collection,
     entry_from_message,
     title_for,
 )
@@ -56,6 +57,7 @@ from app.pending_batch import PendingBatchFile
 from documents.library import IngestReport
 from documents.store import DocumentRecord
 from inference.answer import Answer
+from inference.collection_answer import CollectionAnswer
 from inference.policy import PolicyError
 from inference.settings import Settings, save_settings
 from inference.workspace import Workspace
@@ -176,6 +178,10 @@ class MainWindow(QMainWindow):
 
         self.composer.question_submitted.connect(self._on_composer_question_submitted)
         self.composer.stop_requested.connect(self._on_composer_stop_requested)
+        self.composer.collection_question_submitted.connect(
+            self._on_composer_collection_question_submitted)
+        self.asker.status_changed.connect(self._on_asker_status_changed)
+        self.asker.collection_finished.connect(self._on_asker_collection_finished)
         self.asker.started.connect(self._on_asker_started)
         self.asker.sources_found.connect(self._on_asker_sources_found)
         self.asker.answer_streamed.connect(self._on_asker_answer_streamed)
@@ -210,8 +216,9 @@ class MainWindow(QMainWindow):
         if with_samples and not self._documents():
             self.indexer.add([SAMPLES_DIR])
 
-    def ask(self, question: str) -> bool:
-        """Ask in the current conversation (a new one if there is none)."""
+    def ask(self, question: str, whole_collection: bool = False) -> bool:
+        """Ask in the current conversation (a new one if there is none); of every file in
+        the library with `whole_collection`."""
         if self.asker.busy or not question.strip():
             return False
         store = self.workspace.conversations
@@ -222,6 +229,8 @@ class MainWindow(QMainWindow):
         if (conversation is not None and conversation.title == DEFAULT_TITLE
                 and not store.messages(conversation_id)):
             store.rename(conversation_id, title_for(question))
+        if whole_collection:
+            return self.asker.ask_collection(conversation_id, question)
         return self.asker.ask(conversation_id, question)
 
     def open_citation(self, citation: CitationInfo) -> CitationDialog:
@@ -355,6 +364,21 @@ class MainWindow(QMainWindow):
     def _on_composer_question_submitted(self, question: str) -> None:
         self.ask(question)
 
+    def _on_composer_collection_question_submitted(self, question: str) -> None:
+        self.ask(question, whole_collection=True)
+
+    def _on_asker_status_changed(self, status: str) -> None:
+        conversation_id = self.asker.conversation_id
+        if conversation_id is not None and self._viewing_answer(conversation_id):
+            self.view.update_live(self.asker.text_so_far, status)
+
+    def _on_asker_collection_finished(self, conversation_id: int, answer: object) -> None:
+        if not isinstance(answer, CollectionAnswer):
+            return
+        if self._viewing_answer(conversation_id):
+            self.view.add_entry(entry_from_collection(answer))
+        self.status.showMessage(answer.coverage.line().capitalize(), 8000)
+
     def _on_composer_stop_requested(self) -> None:
         self.asker.stop()
         if self.asker.conversation_id is not None and self.view.is_live:
@@ -384,7 +408,7 @@ class MainWindow(QMainWindow):
     def _on_asker_answer_streamed(self, text: str) -> None:
         conversation_id = self.asker.conversation_id
         if conversation_id is not None and self._viewing_answer(conversation_id):
-            self.view.update_live(text)
+            self.view.update_live(text, self.asker.status)
 
     def _on_asker_answer_finished(self, conversation_id: int, answer: object) -> None:
         if not isinstance(answer, Answer):
