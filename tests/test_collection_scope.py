@@ -99,3 +99,21 @@ def test_unusable_scopes_are_refused_in_words(words: list[str], said: str) -> No
 def test_a_scope_of_files_keeps_their_order() -> None:
     scope = parse_scope(["files", "z.md", "a.md"])
     assert scope.files == (Path("z.md").resolve(), Path("a.md").resolve())
+
+
+def test_a_count_gives_the_number_and_the_files() -> None:
+    from inference.collection_answer import Coverage, FileAnswer, combine, renumber
+
+    files = [Path(f"/d/{name}") for name in ("a.md", "b.md", "c.md")]
+    parts = [FileAnswer(files[0], "a.md", "It names them [1].", [], cached=False),
+             FileAnswer(files[2], "c.md", "Yes [3, 4].", [], cached=True)]
+    coverage = Coverage(files, [files[0], files[2]], [files[1]])
+    text = combine("How many files mention X?", QuestionKind.COUNT, parts, coverage, False)
+    assert text.startswith("**2** of 3 files: a.md, c.md.")
+    assert "- **c.md**: Yes [3, 4]." in text
+    assert renumber("see [1] and [1, 2]", {1: 5, 2: 6}) == "see [5] and [5, 6]"
+    stopped = Coverage(files, [files[0]], not_reached=files[1:])
+    partial = combine("Which files mention X?", QuestionKind.LIST, parts[:1], stopped, True)
+    assert partial.startswith("*Stopped after 1 of 3 files: this answer is partial.*")
+    assert stopped.line() == ("answered from 1 of 3 files; 0 had nothing relevant; "
+                              "0 could not be read; 2 not reached (stopped)")
