@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from app.cli_bench import register as register_bench
+from app.cli_collection import SCOPE_HELP, ask_collection, chosen_scope
 from app.cli_eval import register as register_eval
 from app.cli_models import register as register_models
 from app.cli_selfcheck import register as register_selfcheck
@@ -73,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--mode", choices=[m.value for m in SearchMode], default=None)
     ask.add_argument("--no-filter", action="store_true",
                      help="search every document even when the question names some")
+    ask.add_argument("--scope", nargs="+", default=None, metavar="SCOPE", help=SCOPE_HELP)
 
     docs = commands.add_parser("docs", parents=[common], help="list indexed documents")
     docs.add_argument("--json", action="store_true")
@@ -251,6 +253,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    scope = chosen_scope(args)
     workspace = workspace_for(args)
     try:
         store = workspace.conversations
@@ -262,6 +265,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
             conversation_id = store.create(args.question[:60]).id
         store.add_message(conversation_id, "user", args.question)
         log.debug("question: %s", args.question)  # Debug logging only: it holds the text.
+        if scope is not None:
+            return ask_collection(args, workspace, conversation_id, scope)
         answer = None
         streamed = False
         for event in workspace.answer(conversation_id, args.question,

@@ -5,6 +5,7 @@
     python main.py eval docqa --dataset ../shared/data/docqa-xquad [--limit 200] [--json]
     python main.py eval followups --dataset ../shared/data/docqa-xquad [--no-rewrite] [--json]
     python main.py eval quotes --dataset ../shared/data/docqa-xquad --answers RECORDS.jsonl
+    python main.py eval lists --dataset ../shared/data/docqa-xquad [--limit N] [--reask N]
 
 Both ingest into a throw-away data directory (or `--index-dir`, kept and reused) with the
 app's default settings, changed only by the flags given.
@@ -26,9 +27,12 @@ from documents.embedder import Embedder
 from documents.errors import InvalidInputError
 from documents.library import IngestProgress
 from documents.retrieval import SearchMode
+from inference.collection_answer import CollectionAssistant
+from inference.collection_cache import PartCache
 from inference.evaluation.beir import corpus_digest, evaluate_retrieval, load_beir
 from inference.evaluation.docqa import HIT_K, UNANSWERABLE_SHARE, evaluate_docqa, plan_docqa
 from inference.evaluation.followups import evaluate_follow_ups
+from inference.evaluation.lists import evaluate_lists, list_questions
 from inference.evaluation.near_twins import generate_near_twins, is_near_twins, twins_key
 from inference.evaluation.quotes import evaluate_quotes, load_records
 from inference.evaluation.twins_retrieval import TOP_K, evaluate_twins
@@ -111,6 +115,17 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     quotes.add_argument("--output", type=Path, default=None,
                         help="write each checked answer with its check to this file")
     quotes.set_defaults(handler=cmd_eval_quotes)
+
+    lists = kinds.add_parser(
+        "lists", parents=[common, shared, answers],
+        help="'Which articles mention X?' across the whole collection and in normal mode: "
+             "precision and recall of the files listed, time per question, cache re-asks")
+    lists.add_argument("--limit", type=int, default=None, help="use the first N questions")
+    lists.add_argument("--no-normal", action="store_true",
+                       help="skip the normal-mode answers (whole collection only)")
+    lists.add_argument("--reask", type=int, default=1,
+                       help="ask the first N questions again, from the cache (default: 1)")
+    lists.set_defaults(handler=cmd_eval_lists)
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -377,3 +392,39 @@ def cmd_eval_quotes(args: argparse.Namespace) -> int:
 
 def _percent(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
+
+
+def cmd_eval_lists(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    questions = list_questions(args.dataset / "documents")[:args.limit]
+    with _dataset_workspace(args, settings, "all") as workspace, \
+            tempfile.TemporaryDirectory(prefix="enclave-eval-cache-") as cache_dir:
+        report = workspace.library.add([args.dataset / "documents"], _ingest_progress())
+        if report.failed:
+            raise InvalidInputError(f"{len(report.failed)} document(s) failed: "
+                                    f"{report.failed[0]}")
+        cache = PartCache(Path(cache_dir))  # Empty: the first asks cost what a user's would.
+        try:
+            collection = CollectionAssistant(workspace.library, workspace.model, cache)
+            normal = None if args.no_normal else workspace.assistant()
+            result = evaluate_lists(collection, normal, questions, args.reask, _stderr)
+        finally:
+            cache.close()
+        result.config.update({"command": _command_line(), "model": workspace.model.file.name,
+                              "files": workspace.library.store.indexed_document_count()})
+    _write_records(args.output, [outcome.to_json() for outcome in result.outcomes])
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2))
+        return 0
+    print(f"{args.dataset}: {len(questions)} list question(s) over "
+          f"{result.config['files']} articles, model {result.config['model']}")
+    for mode in ("collection", "normal"):
+        summary = result.summary(mode)
+        if summary["questions"]:
+            _table([(f"{mode}: precision", summary["precision"], "of the files listed"),
+                    (f"{mode}: recall", summary["recall"], "of the gold files; goal >= 0.8"),
+                    (f"{mode}: seconds per question", summary["seconds_per_question"], "")])
+    for question, first, again in result.reasks:
+        print(f"  re-ask from the cache: {first:.1f} s -> {again:.1f} s "
+              f"({first / again:.0f}x) for {question!r}")
+    return 0

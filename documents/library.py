@@ -32,8 +32,10 @@ from documents.retrieval import (
     Passages,
     SearchMode,
     best_per_document,
+    fts_match,
     fuse,
     merge_adjacent,
+    query_words,
 )
 from documents.sanitize import sanitize
 from documents.store import DocumentRecord, Store
@@ -581,15 +583,18 @@ class Library:
 
     # -- retrieval -------------------------------------------------------------------------
     def search(self, query: str, limit: int = 5, mode: SearchMode = SearchMode.HYBRID,
-               filtered: bool = True) -> Passages:
+               filtered: bool = True, document: Path | None = None) -> Passages:
         """The `limit` best passages for `query`, each with its cosine similarity.
 
         When the question names documents by their metadata (an entity, a period; see
         documents/query_filter.py), their passages come first, and the result's `filter`
         says so; `filtered=False` searches everything (the user cleared the filter).
         Chunks of one page that overlap or touch are merged into one passage, so `limit`
-        passages are `limit` different places.
+        passages are `limit` different places. With `document`, only that file's passages
+        (a question asked of each file in turn).
         """
+        if document is not None:
+            return Passages(self._search_document(query, limit, mode, document))
         query_vector = self.embedder.encode([query])[0]
         ranked = self.ranked_chunks(query, max(CANDIDATE_DEPTH, limit), mode, query_vector)
         question_filter = self.question_filter(query) if filtered else None
@@ -640,6 +645,43 @@ class Library:
         if mode in (SearchMode.KEYWORD, SearchMode.HYBRID):
             rankings.append(self.keywords.search(query, depth, within))
         return fuse(rankings) if rankings else []
+
+    def _search_document(self, query: str, limit: int, mode: SearchMode,
+                         document: Path) -> list[Passage]:
+        """`search` within one file: its vectors scored exactly, its keywords by BM25.
+
+        A file's chunks are few, so they are scored directly rather than through FAISS;
+        the rankings are fused as for the whole library.
+        """
+        records = {record.id: record for record in self.store.document_chunks(document)}
+        if not records:
+            return []
+        query_vector = self.embedder.encode([query])[0]
+        similarity = {chunk_id: float(np.dot(record.embedding, query_vector))
+                      for chunk_id, record in records.items()}
+        rankings: list[list[tuple[int, float]]] = []
+        if mode in (SearchMode.VECTOR, SearchMode.HYBRID):
+            rankings.append(sorted(similarity.items(), key=lambda pair: (-pair[1], pair[0])))
+        if mode in (SearchMode.KEYWORD, SearchMode.HYBRID):
+            words = query_words(query)
+            rankings.append(self.store.keyword_search(fts_match(words), len(records),
+                                                      [document]) if words else [])
+        passages = []
+        for chunk_id, score in fuse(rankings)[:limit]:
+            record = records[chunk_id]
+            passages.append(Passage(chunk_id, record.document_path, record.document_name,
+                                    record.page, record.char_start, record.char_end, record.text,
+                                    score, similarity[chunk_id]))
+        return passages
+
+    def opening_passages(self, document: Path, count: int = 2) -> list[Passage]:
+        """A file's first `count` passages: its title, headings and first paragraphs.
+
+        What "summarise each file" reads of a file. No query, so score and similarity are 0.
+        """
+        return [Passage(record.id, record.document_path, record.document_name, record.page,
+                        record.char_start, record.char_end, record.text, 0.0, 0.0)
+                for record in self.store.document_chunks(document, count)]
 
     def search_documents(self, query: str, limit: int = 10,
                          mode: SearchMode = SearchMode.HYBRID) -> list[DocumentHit]:

@@ -342,6 +342,21 @@ class Store:
             ).fetchall()
         return {int(r[0]): Path(r[1]) for r in rows}
 
+    def document_chunks(self, path: Path, limit: int | None = None) -> list[ChunkRecord]:
+        """A document's chunks in reading order, the first `limit` of them if given.
+
+        For questions asked of each file alone: its opening, or a search within it.
+        """
+        with self.lock:
+            rows = self._db.execute(
+                "SELECT chunks.id, documents.path, documents.name, page, char_start, char_end, "
+                "text, embedding FROM chunks JOIN documents ON documents.id = chunks.document_id "
+                "WHERE documents.path = ? ORDER BY chunks.ordinal LIMIT ?",
+                (str(path), -1 if limit is None else limit),
+            ).fetchall()
+        return [ChunkRecord(int(r[0]), Path(r[1]), str(r[2]), r[3], int(r[4]), int(r[5]),
+                            str(r[6]), np.frombuffer(r[7], dtype=np.float32)) for r in rows]
+
     def indexed_document_count(self) -> int:
         with self.lock:
             return int(self._db.execute(

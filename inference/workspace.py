@@ -16,6 +16,9 @@ from documents.library import Library
 from inference.answer import Answer, AnswerEvent, AnswerFinished, Assistant
 from inference.audit import AuditLog
 from inference.catalog import DEFAULT_CHAT_MODEL, default_embedder_path
+from inference.collection_answer import CollectionAssistant, CollectionEvent, Finished
+from inference.collection_cache import PartCache
+from inference.collection_scope import QuestionKind, Scope
 from inference.conversations import ConversationStore
 from inference.encryption import DataKey, unlock
 from inference.engine import ChatModel
@@ -49,6 +52,7 @@ class Workspace:
         self._model: ChatModel | None = None
         self._conversations: ConversationStore | None = None
         self._audit: AuditLog | None = None
+        self._part_cache: PartCache | None = None
         self._data_key: DataKey | None = None
 
     # -- encryption ------------------------------------------------------------------------
@@ -162,6 +166,29 @@ class Workspace:
                 self.record_answer(conversation_id, event.answer)
             yield event
 
+    @property
+    def part_cache(self) -> PartCache:
+        """Whole-collection answers' per-file parts, encrypted with the data key."""
+        key = self.unlock().key
+        with self._lock:
+            if self._part_cache is None:
+                self._part_cache = PartCache(self.data_dir, key)
+            return self._part_cache
+
+    def collection_assistant(self) -> CollectionAssistant:
+        return CollectionAssistant(self.library, self.model, self.part_cache)
+
+    def answer_collection(self, conversation_id: int, question: str, scope: Scope | None = None,
+                          cancel: threading.Event | None = None,
+                          kind: QuestionKind | None = None) -> Iterator[CollectionEvent]:
+        """`answer` for a question asked of every file in `scope`; the combined (or partial)
+        answer is stored in the conversation before the last event is passed on."""
+        for event in self.collection_assistant().answer(question, scope, cancel, kind):
+            if isinstance(event, Finished):
+                self.conversations.add_message(conversation_id, "assistant", event.answer.text,
+                                               None, event.answer.to_json())
+            yield event
+
     def record_answer(self, conversation_id: int, answer: Answer) -> None:
         """Store a finished answer in its conversation and, if enabled, the audit trail.
 
@@ -178,8 +205,10 @@ class Workspace:
 
     def close(self) -> None:
         with self._lock:
-            parts = (self._library, self._model, self._conversations, self._audit)
+            parts = (self._library, self._model, self._conversations, self._audit,
+                     self._part_cache)
             self._library = self._model = self._conversations = self._audit = None
+            self._part_cache = None
         for part in parts:
             if part is not None:
                 part.close()

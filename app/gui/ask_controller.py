@@ -5,6 +5,10 @@ The question is stored the moment it is asked; the answer is handed to
 closing the window mid-answer still keeps the partial, stopped answer. Tokens arrive one
 queued signal each and are handed to the view at most every `FLUSH_MS`, so a fast model does
 not cost a repaint per token.
+
+A question across the whole collection runs on the same lane, one job like an answer: each
+file's part is appended to the text as it arrives, and a status line says how many files
+are done and about how long is left.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.gui.lanes import Job, Lane, generator_job
 from inference.answer import AnswerFinished, SourcesFound, TokenGenerated
+from inference.collection_answer import FilePart, FileStarted, Finished, Progress
 from inference.logs import user_message
 from inference.workspace import Workspace
 
@@ -35,6 +40,10 @@ class AskController(QObject):
     answer_failed = Signal(int, str)
     """Conversation id and a readable error; nothing was stored for the answer."""
     busy_changed = Signal(bool)
+    status_changed = Signal(str)
+    """Whole collection: which file is read, how many are done, about how long is left."""
+    collection_finished = Signal(int, object)
+    """Conversation id and the finished (maybe partial) `CollectionAnswer`, stored."""
 
     def __init__(self, workspace: Workspace, lane: Lane, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -44,6 +53,7 @@ class AskController(QObject):
         self._conversation_id: int | None = None
         self._pending: list[str] = []
         self._text = ""
+        self._status = ""
         self._timer = QTimer(self)
         self._timer.setInterval(FLUSH_MS)
         self._timer.timeout.connect(self._on_timer_timeout)
@@ -66,16 +76,32 @@ class AskController(QObject):
     def text_so_far(self) -> str:
         return self._text
 
+    @property
+    def status(self) -> str:
+        """The progress line of a whole-collection question ("" for a normal answer)."""
+        return self._status
+
     def ask(self, conversation_id: int, question: str, filtered: bool = True) -> bool:
         """Store `question` and queue its answer; False (and nothing done) while busy.
 
         `filtered=False` searches every document even when the question names some."""
+        workspace = self._workspace
+        return self._start(conversation_id, question, generator_job(
+            "answer", lambda cancel: workspace.answer(conversation_id, question, cancel,
+                                                      filtered)))
+
+    def ask_collection(self, conversation_id: int, question: str) -> bool:
+        """`ask`, of every file in the library; parts stream in as files finish."""
+        workspace = self._workspace
+        return self._start(conversation_id, question, generator_job(
+            "collection answer",
+            lambda cancel: workspace.answer_collection(conversation_id, question,
+                                                       cancel=cancel)))
+
+    def _start(self, conversation_id: int, question: str, job: Job) -> bool:
         if self._job is not None or not question.strip():
             return False
         self._workspace.conversations.add_message(conversation_id, "user", question)
-        workspace = self._workspace
-        job = generator_job("answer", lambda cancel: workspace.answer(
-            conversation_id, question, cancel, filtered))
         job.yielded.connect(self._on_job_yielded)
         job.failed.connect(self._on_job_failed)
         job.finished.connect(self._on_job_finished)
@@ -83,6 +109,7 @@ class AskController(QObject):
         self._conversation_id = conversation_id
         self._pending.clear()
         self._text = ""
+        self._status = ""
         self.started.emit(conversation_id, question)
         self.busy_changed.emit(True)
         self._lane.submit(job)
@@ -112,6 +139,21 @@ class AskController(QObject):
         elif isinstance(event, AnswerFinished) and self._conversation_id is not None:
             self._flush()
             self.answer_finished.emit(self._conversation_id, event.answer)
+        elif isinstance(event, FileStarted):
+            self._set_status(f"Reading {event.path.name} ({event.index} of {event.total})…")
+        elif isinstance(event, FilePart):
+            text = " ".join(event.part.text.split())
+            self._pending.append(f"- **{event.part.name}**: {text}\n")
+        elif isinstance(event, Progress):
+            left = f" · about {event.eta_s:.0f} s left" if event.eta_s else ""
+            self._set_status(f"{event.done} of {event.total} files done{left}")
+        elif isinstance(event, Finished) and self._conversation_id is not None:
+            self._flush()
+            self.collection_finished.emit(self._conversation_id, event.answer)
+
+    def _set_status(self, status: str) -> None:
+        self._status = status
+        self.status_changed.emit(status)
 
     def _on_job_failed(self, error: object) -> None:
         if self._conversation_id is not None:

@@ -66,6 +66,8 @@ class ConversationView(SafeTextBrowser):
         self.document().addResource(QTextDocument.ResourceType.ImageResource.value,
                                     QUrl(message_html.LOGO_URL), logo)
         self._entries: list[ChatEntry] = []
+        #: Entries whose coverage line is expanded into the files of each bucket.
+        self._expanded: set[int] = set()
         self._document_count = 0
         self._live_start: int | None = None
         self.anchorClicked.connect(self._on_self_anchor_clicked)
@@ -88,6 +90,7 @@ class ConversationView(SafeTextBrowser):
 
     def show_entries(self, entries: list[ChatEntry]) -> None:
         self._entries = list(entries)
+        self._expanded.clear()
         self._live_start = None
         self._redraw()
         self._scroll_to_end()
@@ -133,8 +136,17 @@ class ConversationView(SafeTextBrowser):
         if not self._entries and not with_entries_only:
             self.setHtml(message_html.empty_html(self._document_count))
             return
-        self.setHtml("".join(message_html.entry_html(entry, index)
+        self.setHtml("".join(message_html.entry_html(entry, index, index in self._expanded)
                              for index, entry in enumerate(self._entries)))
+
+    def toggle_coverage(self, entry_index: int) -> None:
+        """Show or hide the files behind a whole-collection answer's coverage line."""
+        self._expanded ^= {entry_index}
+        if self._live_start is None:
+            bar = self.verticalScrollBar()
+            position = bar.value()
+            self._redraw()
+            bar.setValue(position)
 
     def _is_scrolled_to_end(self) -> bool:
         bar = self.verticalScrollBar()
@@ -156,6 +168,10 @@ class ConversationView(SafeTextBrowser):
         quoted = message_html.parse_quote_href(url.toString())
         if quoted is not None:
             self._activate_quote(*quoted)
+            return
+        coverage = message_html.parse_coverage_href(url.toString())
+        if coverage is not None:
+            self.toggle_coverage(coverage)
             return
         target = message_html.parse_citation_href(url.toString())
         if target is None:

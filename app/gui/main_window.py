@@ -52,6 +52,7 @@ from app.gui.transcript import (
     ChatEntry,
     CitationInfo,
     entry_from_answer,
+    entry_from_collection,
     entry_from_message,
     quote_citation,
     title_for,
@@ -60,6 +61,7 @@ from app.pending_batch import PendingBatchFile
 from documents.library import IngestReport
 from documents.store import DocumentRecord
 from inference.answer import Answer
+from inference.collection_answer import CollectionAnswer
 from inference.policy import PolicyError
 from inference.quote_check import Quote
 from inference.settings import Settings, save_settings
@@ -210,6 +212,10 @@ class MainWindow(QMainWindow):
 
         self.composer.question_submitted.connect(self._on_composer_question_submitted)
         self.composer.stop_requested.connect(self._on_composer_stop_requested)
+        self.composer.collection_question_submitted.connect(
+            self._on_composer_collection_question_submitted)
+        self.asker.status_changed.connect(self._on_asker_status_changed)
+        self.asker.collection_finished.connect(self._on_asker_collection_finished)
         self.asker.started.connect(self._on_asker_started)
         self.asker.sources_found.connect(self._on_asker_sources_found)
         self.asker.filter_found.connect(self.filter_chip.show_filter)
@@ -248,9 +254,10 @@ class MainWindow(QMainWindow):
         if with_samples and not self._documents():
             self.indexer.add([SAMPLES_DIR])
 
-    def ask(self, question: str, filtered: bool = True) -> bool:
+    def ask(self, question: str, filtered: bool = True, whole_collection: bool = False) -> bool:
         """Ask in the current conversation (a new one if there is none); `filtered=False`
-        searches every document even when the question names some."""
+        searches every document even when the question names some; `whole_collection` asks
+        of every file in the library."""
         if self.asker.busy or not question.strip():
             return False
         store = self.workspace.conversations
@@ -262,6 +269,8 @@ class MainWindow(QMainWindow):
                 and not store.messages(conversation_id)):
             store.rename(conversation_id, title_for(question))
         self._last_question = question
+        if whole_collection:
+            return self.asker.ask_collection(conversation_id, question)
         return self.asker.ask(conversation_id, question, filtered)
 
     def open_citation(self, citation: CitationInfo, quote: Quote | None = None) -> bool:
@@ -428,6 +437,20 @@ class MainWindow(QMainWindow):
     def _on_filter_chip_cleared(self) -> None:
         if self._last_question and self.ask(self._last_question, filtered=False):
             self.filter_chip.show_filter("")
+    def _on_composer_collection_question_submitted(self, question: str) -> None:
+        self.ask(question, whole_collection=True)
+
+    def _on_asker_status_changed(self, status: str) -> None:
+        conversation_id = self.asker.conversation_id
+        if conversation_id is not None and self._viewing_answer(conversation_id):
+            self.view.update_live(self.asker.text_so_far, status)
+
+    def _on_asker_collection_finished(self, conversation_id: int, answer: object) -> None:
+        if not isinstance(answer, CollectionAnswer):
+            return
+        if self._viewing_answer(conversation_id):
+            self.view.add_entry(entry_from_collection(answer))
+        self.status.showMessage(answer.coverage.line().capitalize(), 8000)
 
     def _on_composer_stop_requested(self) -> None:
         self.asker.stop()
@@ -458,7 +481,7 @@ class MainWindow(QMainWindow):
     def _on_asker_answer_streamed(self, text: str) -> None:
         conversation_id = self.asker.conversation_id
         if conversation_id is not None and self._viewing_answer(conversation_id):
-            self.view.update_live(text)
+            self.view.update_live(text, self.asker.status)
 
     def _on_asker_answer_finished(self, conversation_id: int, answer: object) -> None:
         if not isinstance(answer, Answer):

@@ -11,12 +11,14 @@ import re
 from collections.abc import Mapping
 
 from app.gui.markdown_render import render_markdown
-from app.gui.transcript import ChatEntry, CitationInfo, TimingInfo
+from app.gui.transcript import ChatEntry, CitationInfo, CoverageInfo, TimingInfo
 from inference.answer import FINISH_NOTES
 from inference.quote_check import NOT_FOUND, SentenceCheck, plain_text
 
 CITE_SCHEME = "cite"
 QUOTE_SCHEME = "quote"
+#: The "details" link under a whole-collection answer: ``coverage:3`` toggles entry 3's list.
+COVERAGE_SCHEME = "coverage"
 #: The app icon, registered as a document resource by the view (never loaded from a URL).
 LOGO_URL = "enclave-resource:logo"
 
@@ -87,8 +89,32 @@ def parse_quote_href(href: str) -> tuple[int, int] | None:
     return int(entry), int(sentence)
 
 
-def entry_html(entry: ChatEntry, index: int) -> str:
-    """One finished bubble."""
+def coverage_href(entry_index: int) -> str:
+    return f"{COVERAGE_SCHEME}:{entry_index}"
+
+
+def parse_coverage_href(href: str) -> int | None:
+    """The entry index of a `coverage_href`, or None for any other link."""
+    prefix = f"{COVERAGE_SCHEME}:"
+    rest = href[len(prefix):] if href.startswith(prefix) else ""
+    return int(rest) if rest.isdigit() else None
+
+
+def coverage_html(index: int, coverage: CoverageInfo, expanded: bool) -> str:
+    """The coverage line under a whole-collection answer; expanded, the files per bucket."""
+    link = (f' <a href="{coverage_href(index)}">{"hide files" if expanded else "details"}'
+            "</a>")
+    rows = [f'<p class="meta">Coverage: {html.escape(coverage.line)}{link}</p>']
+    if expanded:
+        for label, names in coverage.buckets:
+            if names:
+                rows.append(f'<p class="source"><b>{html.escape(label)}</b> ({len(names)}): '
+                            f'{html.escape(", ".join(names))}</p>')
+    return "".join(rows)
+
+
+def entry_html(entry: ChatEntry, index: int, expanded: bool = False) -> str:
+    """One finished bubble; `expanded` shows a whole-collection answer's files per bucket."""
     if entry.role == "user":
         return user_html(entry.text)
     body = answer_body_html(entry.text, index, entry.citations, entry.check)
@@ -105,9 +131,14 @@ def entry_html(entry: ChatEntry, index: int) -> str:
     finish = FINISH_NOTES.get(entry.finish_reason)
     if finish is not None:
         notes.append(_note(_STOPPED_BG, *finish))
+    if entry.coverage is not None and entry.coverage.partial:
+        notes.append(_note(_STOPPED_BG, "Stopped", "You stopped this answer; it covers only "
+                           "the files read until then."))
+    coverage = ("" if entry.coverage is None
+                else coverage_html(index, entry.coverage, expanded))
     shown = tuple(sentence for sentence in entry.check if _fits(entry.text, sentence))
     parts = [body if entry.covered else "", check_html(shown) if entry.covered else "",
-             *notes,
+             *notes, coverage,
              sources_html(index, entry.citations), timings_html(entry.timings),
              model_html(entry.model)]
     return _assistant_bubble("".join(parts))

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from inference.answer import Answer
+from inference.collection_answer import CollectionAnswer
 from inference.conversations import Message
 from inference.quote_check import Quote, SentenceCheck, checks_from_json
 
@@ -65,6 +66,21 @@ class TimingInfo:
     total_ms: float
 
 
+#: A whole-collection answer's coverage buckets, in the order they are listed.
+COVERAGE_BUCKETS = (("answered_from", "Answered from"), ("nothing_relevant", "Nothing relevant"),
+                    ("failed", "Could not be read"), ("not_reached", "Not reached (stopped)"))
+
+
+@dataclass(frozen=True)
+class CoverageInfo:
+    """How much of the collection a whole-collection answer covers: the line shown under it,
+    and the file names of each bucket (shown when the line is expanded)."""
+
+    line: str
+    buckets: tuple[tuple[str, tuple[str, ...]], ...]
+    partial: bool = False
+
+
 @dataclass(frozen=True)
 class ChatEntry:
     """One bubble: a user question, or an assistant answer with its sources and timings."""
@@ -82,6 +98,8 @@ class ChatEntry:
     #: Each sentence of the answer with its supporting quote; () for answers stored before
     #: the check existed, which are shown unmarked.
     check: tuple[SentenceCheck, ...] = ()
+    #: Only for answers across the whole collection.
+    coverage: CoverageInfo | None = None
 
 
 def entry_from_answer(answer: Answer) -> ChatEntry:
@@ -103,13 +121,41 @@ def entry_from_answer(answer: Answer) -> ChatEntry:
     )
 
 
+def entry_from_collection(answer: CollectionAnswer) -> ChatEntry:
+    return ChatEntry(
+        role="assistant",
+        text=answer.text,
+        citations=tuple(
+            CitationInfo(c.number, c.passage.document_name, c.passage.document_path,
+                         c.passage.page, c.passage.similarity, c.passage.text, c.cited, True)
+            for c in answer.citations),
+        model=dict(answer.model),
+        coverage=_coverage(answer.to_json()),
+    )
+
+
+def _coverage(details: Mapping[str, object]) -> CoverageInfo | None:
+    """The coverage of a whole-collection answer's details (`CollectionAnswer.to_json`)."""
+    raw = details.get("coverage")
+    if not isinstance(raw, dict):
+        return None
+    buckets = tuple(
+        (label, tuple(Path(str(p)).name for p in raw.get(key, []) if isinstance(p, str)))
+        for key, label in COVERAGE_BUCKETS)
+    return CoverageInfo(str(details.get("coverage_line", "")), buckets,
+                        bool(details.get("partial", False)))
+
+
 def entry_from_message(message: Message) -> ChatEntry:
     """Rebuild an entry from the store; details written by older versions may lack keys."""
     if message.role != "assistant":
         return ChatEntry(role=message.role, text=message.content)
     details = message.details
     citations = []
-    for raw in _dicts(details.get("citations")):
+    # A whole-collection answer keeps its citations with each file's part.
+    cited = _dicts(details.get("citations")) or [
+        raw for part in _dicts(details.get("files")) for raw in _dicts(part.get("citations"))]
+    for raw in cited:
         snippet = str(raw.get("snippet", ""))
         full = raw.get("text")
         citations.append(CitationInfo(
@@ -142,6 +188,7 @@ def entry_from_message(message: Message) -> ChatEntry:
         finish_reason=str(details.get("finish_reason", "done")),
         model={str(k): str(v) for k, v in model.items()} if isinstance(model, dict) else {},
         check=checks_from_json(details.get("check")),
+        coverage=_coverage(details),
     )
 
 
