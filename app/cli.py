@@ -315,7 +315,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     finally:
         workspace.close()
     if args.json:
-        print(json.dumps([{"file": p.document_name, "page": p.page, "score": p.score,
+        print(json.dumps([{"file": p.document_name, "page": p.page, "location": p.place,
+                           "score": p.score,
                            "similarity": p.similarity, "text": p.text} for p in passages],
                          indent=2))
         return 0

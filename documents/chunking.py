@@ -53,6 +53,8 @@ class Chunk:
     char_start: int
     char_end: int
     text: str
+    #: The page's `label` ("slide 3"), shown in citations in place of "p. N".
+    label: str | None = None
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ def chunk_pages(pages: Sequence[Page], token_starts: TokenOffsets,
         for start, end in _pack(page.text, starts, config):
             text = page.text[start:end].strip()
             if text:
-                chunks.append(Chunk(page.number, start, end, text))
+                chunks.append(Chunk(page.number, start, end, text, page.label))
     return chunks
 
 

@@ -1,7 +1,12 @@
-"""Turn a file into pages of text: PDF via pypdf (one page each), plain text and Markdown."""
+"""Turn a file into pages of text: PDF via pypdf (one page each), plain text and Markdown.
+
+Office, web, e-book and e-mail files are read by the modules of `documents.formats`, which
+this module dispatches to by suffix; each gives its pages a `label` that citations show.
+"""
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import traceback
@@ -19,11 +24,18 @@ logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 PDF_SUFFIXES = frozenset({".pdf"})
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".text"})
-SUPPORTED_SUFFIXES = PDF_SUFFIXES | TEXT_SUFFIXES
+#: Read by `documents.formats`: Office, web, e-book, e-mail and table files.
+DOCUMENT_SUFFIXES = frozenset({".docx", ".pptx", ".xlsx", ".html", ".htm", ".xhtml", ".epub",
+                               ".rtf", ".eml", ".msg", ".csv", ".tsv"})
+#: Office files that carry macros: refused with their own reason (see FailureKind.MACROS).
+MACRO_SUFFIXES = frozenset({".docm", ".dotm", ".pptm", ".potm", ".xlsm", ".xltm", ".xlam"})
+SUPPORTED_SUFFIXES = PDF_SUFFIXES | TEXT_SUFFIXES | DOCUMENT_SUFFIXES
 #: Larger files are refused with a clear reason: a 32 MB text file is already ~8 million
-#: tokens, hours of embedding on a laptop; PDFs carry images, so theirs is higher.
+#: tokens, hours of embedding on a laptop; PDFs carry images, so theirs is higher, and
+#: Office and e-mail files carry pictures and attachments.
 MAX_TEXT_BYTES = 32 * 1024**2
 MAX_PDF_BYTES = 512 * 1024**2
+MAX_DOCUMENT_BYTES = 256 * 1024**2
 
 #: Below this many characters per page on average, a PDF holds "very little text": a scan
 #: with a stray word (a scanner's watermark), or short typed pages. It is indexed, with a
@@ -49,14 +61,21 @@ Passwords = str | Sequence[str] | None
 
 @dataclass(frozen=True)
 class Page:
-    """One page of text; `number` is 1-based for PDFs and None for files without pages."""
+    """One page of text; `number` is 1-based for PDFs and None for files without pages.
+
+    `label` says where the text is when a page number would not ("slide 3", "sheet Revenue",
+    "chapter 2", "e-mail"); citations show it instead of "p. N". `number` stays the ordinal.
+    """
 
     number: int | None
     text: str
+    label: str | None = None
 
 
 def is_supported(path: Path) -> bool:
-    return path.suffix.lower() in SUPPORTED_SUFFIXES
+    """A file a folder walk picks up: one Enclave reads, or one it refuses with a reason of
+    its own (a macro-enabled Office file) rather than skipping in silence."""
+    return path.suffix.lower() in SUPPORTED_SUFFIXES | MACRO_SUFFIXES
 
 
 def technical(error: BaseException) -> str:
@@ -71,9 +90,10 @@ def extract_pages(path: Path, password: Passwords = None) -> list[Page]:
     password is always tried last, so a PDF with only an owner password opens unasked).
     """
     suffix = path.suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
+    if suffix not in SUPPORTED_SUFFIXES | MACRO_SUFFIXES:
         raise DocumentError(path, FailureKind.UNSUPPORTED, suffix or "no extension")
-    limit = MAX_PDF_BYTES if suffix in PDF_SUFFIXES else MAX_TEXT_BYTES
+    limit = (MAX_PDF_BYTES if suffix in PDF_SUFFIXES
+             else MAX_TEXT_BYTES if suffix in TEXT_SUFFIXES else MAX_DOCUMENT_BYTES)
     try:
         size = path.stat().st_size
         if size > limit:
@@ -83,16 +103,32 @@ def extract_pages(path: Path, password: Passwords = None) -> list[Page]:
     except OSError as error:
         raise DocumentError(path, FailureKind.UNREADABLE, error.strerror or "",
                             technical(error)) from error
+    return pages_from_bytes(path, suffix, data, password)
+
+
+def pages_from_bytes(path: Path, suffix: str, data: bytes, password: Passwords = None,
+                     depth: int = 0) -> list[Page]:
+    """`data`, the content of a file named with `suffix`, read into pages (see
+    `extract_pages`); e-mails read their attachments with it, `depth` deep in e-mails."""
+    if suffix in MACRO_SUFFIXES:
+        raise DocumentError(path, FailureKind.MACROS, suffix)
     if not data.strip():
         raise DocumentError(path, FailureKind.EMPTY)
     if suffix in PDF_SUFFIXES:
-        return _pdf_pages(path, _candidates(password), looks_encrypted=b"/Encrypt" in data)
-    return [Page(None, _decode_text(path, data))]
+        return _pdf_pages(path, data, _candidates(password),
+                          looks_encrypted=b"/Encrypt" in data)
+    if suffix in DOCUMENT_SUFFIXES:
+        from documents.formats import read_document  # Only when such a file is read.
+
+        return read_document(path, suffix, data, depth)
+    if suffix in TEXT_SUFFIXES:
+        return [Page(None, decode_text(path, data))]
+    raise DocumentError(path, FailureKind.UNSUPPORTED, suffix or "no extension")
 
 
 def little_text(pages: Sequence[Page]) -> str | None:
     """"N characters on M pages" when a PDF's pages hold very little text, else None."""
-    numbered = [page for page in pages if page.number is not None]
+    numbered = [page for page in pages if page.number is not None and page.label is None]
     characters = sum(len("".join(page.text.split())) for page in numbered)
     if not numbered or characters >= _MIN_CHARS_PER_PAGE * len(numbered):
         return None
@@ -108,18 +144,19 @@ def _candidates(password: Passwords) -> list[str]:
     return list(dict.fromkeys(password))
 
 
-def _decode_text(path: Path, data: bytes) -> str:
+def decode_text(path: Path, data: bytes) -> str:
+    """Text in UTF-8, UTF-16 or Windows-1252, cleaned; NOT_TEXT when it is none of them."""
     utf16 = _utf16_encoding(data)
     if utf16 is not None:
         try:
-            return _clean(data.decode(utf16))
+            return clean(data.decode(utf16))
         except UnicodeDecodeError:
             pass
     if b"\x00" in data[:8192]:
         raise DocumentError(path, FailureKind.NOT_TEXT)
     for encoding in ("utf-8-sig", "cp1252"):
         try:
-            return _clean(data.decode(encoding))
+            return clean(data.decode(encoding))
         except UnicodeDecodeError:
             continue
     raise DocumentError(path, FailureKind.NOT_TEXT, "not UTF-8 or Windows-1252 text")
@@ -142,7 +179,8 @@ def _utf16_encoding(data: bytes) -> str | None:
     return None
 
 
-def _pdf_pages(path: Path, passwords: list[str], looks_encrypted: bool) -> list[Page]:
+def _pdf_pages(path: Path, data: bytes, passwords: list[str],
+               looks_encrypted: bool) -> list[Page]:
     # Imported here: pypdf is only needed when a PDF is actually read.
     from pypdf import PdfReader
     from pypdf.errors import (
@@ -152,12 +190,11 @@ def _pdf_pages(path: Path, passwords: list[str], looks_encrypted: bool) -> list[
         PyPdfError,
     )
 
-    with path.open("rb") as stream:
-        if not stream.read(1024).lstrip().startswith(b"%PDF"):
-            raise DocumentError(path, FailureKind.NOT_A_PDF, "no %PDF header")
+    if not data[:1024].lstrip().startswith(b"%PDF"):
+        raise DocumentError(path, FailureKind.NOT_A_PDF, "no %PDF header")
     encrypted = looks_encrypted  # pypdf may fail on the encryption before saying so.
     try:
-        reader = PdfReader(path, strict=False)
+        reader = PdfReader(io.BytesIO(data), strict=False)
         encrypted = reader.is_encrypted
         if encrypted:
             _decrypt(path, reader, passwords)
@@ -197,7 +234,7 @@ def _read_pages(path: Path, reader: Any) -> list[Page]:
             if _unsupported_kind(error, False) is not FailureKind.UNSUPPORTED_IMAGE:
                 raise
             unreadable_image, text = error, ""
-        pages.append(Page(number, _clean(text)))
+        pages.append(Page(number, clean(text)))
     if unreadable_image is not None and not any(page.text for page in pages):
         raise DocumentError(path, FailureKind.UNSUPPORTED_IMAGE, "",
                             technical(unreadable_image))
@@ -281,7 +318,7 @@ def _decrypt(path: Path, reader: Any, passwords: list[str]) -> None:
     raise DocumentError(path, kind)
 
 
-def _clean(text: str) -> str:
+def clean(text: str) -> str:
     """Sanitised text without the trailing spaces pypdf leaves; lines kept for chunking."""
     lines = (line.rstrip() for line in sanitize(text).split("\n"))
     return "\n".join(lines).strip()

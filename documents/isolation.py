@@ -114,10 +114,10 @@ class IsolatedParser:
             except (EOFError, BrokenPipeError):
                 code = worker.wait()
                 self._stop()
-                raise DocumentError(path, FailureKind.DAMAGED, "it made the PDF reader crash",
+                raise DocumentError(path, FailureKind.DAMAGED, "it made the document reader crash",
                                     f"the reader process exited with code {code}") from None
         if kind == "pages":
-            return [Page(number, text) for number, text in payload]
+            return [Page(number, text, label) for number, text, label in payload]
         failure, detail, trace = payload
         raise DocumentError(path, FailureKind(failure), detail, trace)
 
@@ -141,7 +141,8 @@ def serve() -> None:
             return
         reply: list[Any]
         try:
-            reply = ["pages", [[p.number, p.text] for p in extract_pages(Path(path), password)]]
+            reply = ["pages", [[p.number, p.text, p.label]
+                               for p in extract_pages(Path(path), password)]]
         except DocumentError as error:
             reply = ["error", [error.kind.value, error.detail, error.technical]]
         except MemoryError as error:

@@ -364,7 +364,7 @@ class Library:
             stage = "extracting its text"
             pages = self._parser.extract(path, passwords)
             stage = "cleaning its text"
-            pages = [Page(page.number, sanitize(page.text)) for page in pages]
+            pages = [Page(page.number, sanitize(page.text), page.label) for page in pages]
             stage = "chunking and tokenizing it"
             item.chunks = chunk_pages(pages, self.embedder.token_starts, self.chunking)
             if not item.chunks:
@@ -561,7 +561,7 @@ class Library:
             similarity = float(np.dot(record.embedding, query_vector))
             passages.append(Passage(chunk_id, record.document_path, record.document_name,
                                     record.page, record.char_start, record.char_end,
-                                    record.text, score, similarity))
+                                    record.text, score, similarity, record.label))
         return passages
 
     def search_documents(self, query: str, limit: int = 10,

@@ -21,7 +21,12 @@ from documents.crypto import open_database
 from documents.embedder import Vectors
 from documents.retrieval import fts_match
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: The steps from each older schema version to the next, run in order at open (`_migrate`).
+#: 1 -> 2: chunks.label, where a passage is when a page number would not say ("slide 3").
+_MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: ("ALTER TABLE chunks ADD COLUMN label TEXT",),
+}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -45,7 +50,8 @@ CREATE TABLE IF NOT EXISTS chunks(
     char_start INTEGER NOT NULL,
     char_end INTEGER NOT NULL,
     text TEXT NOT NULL,
-    embedding BLOB NOT NULL
+    embedding BLOB NOT NULL,
+    label TEXT
 );
 CREATE INDEX IF NOT EXISTS chunks_by_document ON chunks(document_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
@@ -86,6 +92,7 @@ class ChunkRecord:
     char_end: int
     text: str
     embedding: Vectors
+    label: str | None = None
 
 
 class Store:
@@ -106,6 +113,7 @@ class Store:
         self._db.executescript(_SCHEMA)
         if self.get_meta("schema_version") is None:
             self.set_meta("schema_version", str(SCHEMA_VERSION))
+        self._migrate()
 
     def close(self) -> None:
         with self.lock:
@@ -121,6 +129,18 @@ class Store:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        """Bring a database written by an older Enclave up to `SCHEMA_VERSION`, step by step,
+        each step in one transaction with its new version number."""
+        version = int(self.get_meta("schema_version") or SCHEMA_VERSION)
+        while version < SCHEMA_VERSION:
+            with self.transaction() as db:
+                for statement in _MIGRATIONS[version]:
+                    db.execute(statement)
+                version += 1
+                db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES "
+                           "('schema_version', ?)", (str(version),))
 
     # -- metadata ---------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
@@ -168,9 +188,9 @@ class Store:
             for ordinal, (chunk, vector) in enumerate(zip(chunks, vectors, strict=True)):
                 cursor = db.execute(
                     "INSERT INTO chunks(document_id, ordinal, page, char_start, char_end, text, "
-                    "embedding) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "embedding, label) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (document_id, ordinal, chunk.page, chunk.char_start, chunk.char_end,
-                     chunk.text, np.asarray(vector, dtype=np.float32).tobytes()),
+                     chunk.text, np.asarray(vector, dtype=np.float32).tobytes(), chunk.label),
                 )
                 added.append(int(cursor.lastrowid or 0))
         return removed, added
@@ -259,12 +279,13 @@ class Store:
         with self.lock:
             rows = self._db.execute(
                 "SELECT chunks.id, documents.path, documents.name, page, char_start, char_end, "
-                "text, embedding FROM chunks JOIN documents ON documents.id = chunks.document_id "
+                "text, embedding, label FROM chunks JOIN documents ON "
+                "documents.id = chunks.document_id "
                 f"WHERE chunks.id IN ({marks})", wanted,
             ).fetchall()
         return {int(r[0]): ChunkRecord(int(r[0]), Path(r[1]), str(r[2]), r[3], int(r[4]),
                                        int(r[5]), str(r[6]),
-                                       np.frombuffer(r[7], dtype=np.float32))
+                                       np.frombuffer(r[7], dtype=np.float32), r[8])
                 for r in rows}
 
     def chunk_documents(self, ids: Iterable[int]) -> dict[int, Path]:

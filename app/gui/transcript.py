@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from documents.retrieval import place
 from inference.answer import Answer
 from inference.conversations import Message
 
@@ -33,10 +34,13 @@ class CitationInfo:
     text: str
     cited: bool
     complete: bool
+    #: Where in the file when a page number would not say it ("slide 3"); see `Passage`.
+    label: str | None = None
 
     @property
     def location(self) -> str:
-        return self.file if self.page is None else f"{self.file}, p. {self.page}"
+        where = place(self.page, self.label)
+        return self.file if where is None else f"{self.file}, {where}"
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,8 @@ def entry_from_answer(answer: Answer) -> ChatEntry:
         text=answer.text,
         citations=tuple(
             CitationInfo(c.number, c.passage.document_name, c.passage.document_path,
-                         c.passage.page, c.passage.similarity, c.passage.text, c.cited, True)
+                         c.passage.page, c.passage.similarity, c.passage.text, c.cited, True,
+                         c.passage.label)
             for c in answer.citations),
         timings=TimingInfo(t.tokens, t.tokens_per_s, t.ttft_ms, t.total_ms),
         covered=answer.covered,
@@ -98,6 +103,7 @@ def entry_from_message(message: Message) -> ChatEntry:
             text=str(full) if isinstance(full, str) else snippet,
             cited=bool(raw.get("cited", True)),
             complete=isinstance(full, str),
+            label=str(raw["location"]) if isinstance(raw.get("location"), str) else None,
         ))
     timings = None
     raw_timings = details.get("timings")
