@@ -280,3 +280,26 @@ def test_an_older_database_gains_the_label_column(tmp_path: Path) -> None:
         assert "label" in columns
     finally:
         reopened.close()
+
+
+def test_ask_json_and_the_conversation_view_show_the_location(
+        indexed: tuple[Library, IngestReport]) -> None:
+    """`ask --json` carries `location` beside `page`; a stored answer's citation reads back
+    as "deck.pptx, slide 2" in the conversation view."""
+    from app.gui.transcript import entry_from_answer, entry_from_message
+    from inference.answer import Answer, Citation, Timings
+    from inference.conversations import Message
+
+    library, _ = indexed
+    slide = _top(library, "Where do emperor penguins migrate?", "deck.pptx")
+    page = Passage(9, Path("/docs/report.pdf"), "report.pdf", 3, 0, 10, "text", 1.0, 0.5)
+    answer = Answer("q", "a [1] [2]", "sent", [Citation(1, slide, True), Citation(2, page, True)],
+                    Timings(1.0, 1.0, 1.0, 1, 1.0), {}, True)
+    cited = answer.to_json()["citations"]
+    assert isinstance(cited, list)
+    assert [(c["page"], c["location"]) for c in cited] == [(2, "slide 2"), (3, "p. 3")]
+    live = entry_from_answer(answer)
+    stored = entry_from_message(Message(1, "assistant", answer.text, "sent", answer.to_json()))
+    for entry in (live, stored):
+        assert [c.location for c in entry.citations] == ["deck.pptx, slide 2",
+                                                         "report.pdf, p. 3"]
