@@ -33,6 +33,7 @@ class FailureKind(StrEnum):
     OLD_OFFICE = "an old Office format"
     WRONG_FORMAT = "not the format its name says"
     EMPTY = "empty file"
+    OCR_OFF = "a picture, and text recognition (OCR) is off"
     NOT_TEXT = "binary data, not text"
     UNREADABLE = "cannot be read"
     UNSUPPORTED = "unsupported file type"
@@ -88,6 +89,9 @@ _ADVICE: dict[FailureKind, str] = {
     FailureKind.WRONG_FORMAT:
         "The content is not what the file's name says (for example a web page saved as "
         ".docx). Get the real file, or rename it to what it really is.",
+    FailureKind.OCR_OFF:
+        "Pictures are read by text recognition (OCR), which is turned off. Turn it on "
+        "(`ingest --ocr`) and add the file again.",
     FailureKind.EMPTY:
         "There is no content to index. Check that it is the file you meant.",
     FailureKind.NOT_TEXT:

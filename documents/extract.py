@@ -10,7 +10,7 @@ import io
 import logging
 import re
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,9 +27,11 @@ TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".text"})
 #: Read by `documents.formats`: Office, web, e-book, e-mail and table files.
 DOCUMENT_SUFFIXES = frozenset({".docx", ".pptx", ".xlsx", ".html", ".htm", ".xhtml", ".epub",
                                ".rtf", ".eml", ".msg", ".csv", ".tsv"})
+#: Pictures, read only with text recognition (OCR) turned on.
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff"})
 #: Office files that carry macros: refused with their own reason (see FailureKind.MACROS).
 MACRO_SUFFIXES = frozenset({".docm", ".dotm", ".pptm", ".potm", ".xlsm", ".xltm", ".xlam"})
-SUPPORTED_SUFFIXES = PDF_SUFFIXES | TEXT_SUFFIXES | DOCUMENT_SUFFIXES
+SUPPORTED_SUFFIXES = PDF_SUFFIXES | TEXT_SUFFIXES | DOCUMENT_SUFFIXES | IMAGE_SUFFIXES
 #: Larger files are refused with a clear reason: a 32 MB text file is already ~8 million
 #: tokens, hours of embedding on a laptop; PDFs carry images, so theirs is higher, and
 #: Office and e-mail files carry pictures and attachments.
@@ -57,6 +59,8 @@ _FILTER_ABBREVIATIONS = {
 _TECHNICAL_LIMIT = 4000
 
 Passwords = str | Sequence[str] | None
+#: Said each time OCR has read a page (see documents.ocr.PageDone).
+PageDone = Callable[[], None]
 
 
 @dataclass(frozen=True)
@@ -72,10 +76,13 @@ class Page:
     label: str | None = None
 
 
-def is_supported(path: Path) -> bool:
+def is_supported(path: Path, ocr: bool = False) -> bool:
     """A file a folder walk picks up: one Enclave reads, or one it refuses with a reason of
-    its own (a macro-enabled Office file) rather than skipping in silence."""
-    return path.suffix.lower() in SUPPORTED_SUFFIXES | MACRO_SUFFIXES
+    its own (a macro-enabled Office file) rather than skipping in silence. Pictures only
+    with `ocr`: without it, a folder of photos would be a list of failures."""
+    suffix = path.suffix.lower()
+    return suffix in (SUPPORTED_SUFFIXES | MACRO_SUFFIXES) and (
+        ocr or suffix not in IMAGE_SUFFIXES)
 
 
 def technical(error: BaseException) -> str:
@@ -83,11 +90,14 @@ def technical(error: BaseException) -> str:
     return "".join(traceback.format_exception(error))[-_TECHNICAL_LIMIT:]
 
 
-def extract_pages(path: Path, password: Passwords = None) -> list[Page]:
+def extract_pages(path: Path, password: Passwords = None, ocr: bool = False,
+                  page_done: PageDone | None = None) -> list[Page]:
     """Read `path` into pages, or raise DocumentError saying what is wrong with it.
 
     `password` is one password or several to try, in order, on an encrypted PDF (the empty
     password is always tried last, so a PDF with only an owner password opens unasked).
+    With `ocr`, PDF pages without text and pictures are read by text recognition, and
+    `page_done` is said after each such page.
     """
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES | MACRO_SUFFIXES:
@@ -103,11 +113,14 @@ def extract_pages(path: Path, password: Passwords = None) -> list[Page]:
     except OSError as error:
         raise DocumentError(path, FailureKind.UNREADABLE, error.strerror or "",
                             technical(error)) from error
-    return pages_from_bytes(path, suffix, data, password)
+    if suffix in IMAGE_SUFFIXES:
+        return _image_pages(path, data, ocr, page_done)
+    return pages_from_bytes(path, suffix, data, password, ocr=ocr, page_done=page_done)
 
 
 def pages_from_bytes(path: Path, suffix: str, data: bytes, password: Passwords = None,
-                     depth: int = 0) -> list[Page]:
+                     depth: int = 0, ocr: bool = False,
+                     page_done: PageDone | None = None) -> list[Page]:
     """`data`, the content of a file named with `suffix`, read into pages (see
     `extract_pages`); e-mails read their attachments with it, `depth` deep in e-mails."""
     if suffix in MACRO_SUFFIXES:
@@ -115,8 +128,12 @@ def pages_from_bytes(path: Path, suffix: str, data: bytes, password: Passwords =
     if not data.strip():
         raise DocumentError(path, FailureKind.EMPTY)
     if suffix in PDF_SUFFIXES:
-        return _pdf_pages(path, data, _candidates(password),
-                          looks_encrypted=b"/Encrypt" in data)
+        pages = _pdf_pages(path, data, _candidates(password),
+                           looks_encrypted=b"/Encrypt" in data)
+        if ocr:
+            pages = _recognize_blank_pages(path, data, pages, page_done)
+        _check_text_amount(path, pages)
+        return pages
     if suffix in DOCUMENT_SUFFIXES:
         from documents.formats import read_document  # Only when such a file is read.
 
@@ -217,8 +234,54 @@ def _pdf_pages(path: Path, data: bytes, passwords: list[str],
         # In an encrypted file they mostly come from decrypting its streams.
         kind = FailureKind.CANNOT_DECRYPT if encrypted else FailureKind.DAMAGED
         raise DocumentError(path, kind, "", technical(error)) from error
-    _check_text_amount(path, pages)
     return pages
+
+
+def ocr_label(number: int | None) -> str:
+    """How a citation says its text was recognised, not read: "p. 3 (OCR)"."""
+    return "image (OCR)" if number is None else f"p. {number} (OCR)"
+
+
+def _recognize_blank_pages(path: Path, data: bytes, pages: list[Page],
+                           page_done: PageDone | None) -> list[Page]:
+    """Pages with (almost) no text layer, read again by text recognition."""
+    from documents.ocr import pdf_page_texts
+
+    blank = [page.number for page in pages if page.number is not None
+             and len("".join(page.text.split())) < _MIN_CHARS_PER_PAGE]
+    if not blank:
+        return pages
+    try:
+        texts = pdf_page_texts(data, blank, page_done=page_done)
+    except (ValueError, OSError, RuntimeError) as error:  # PDFium could not render it.
+        raise DocumentError(path, FailureKind.DAMAGED, "it could not be rendered for OCR",
+                            technical(error)) from error
+    return [Page(page.number, clean(texts[page.number]), ocr_label(page.number))
+            if page.number in texts and len(clean(texts[page.number])) > len(page.text)
+            else page for page in pages]
+
+
+def _image_pages(path: Path, data: bytes, ocr: bool,
+                 page_done: PageDone | None) -> list[Page]:
+    """A picture's text by recognition: one page, or one per frame of a multi-page TIFF."""
+    if not ocr:
+        raise DocumentError(path, FailureKind.OCR_OFF)
+    if not data.strip():
+        raise DocumentError(path, FailureKind.EMPTY)
+    from PIL import UnidentifiedImageError
+
+    from documents.ocr import image_texts
+
+    try:
+        texts = [clean(text) for text in image_texts(data, page_done)]
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
+        raise DocumentError(path, FailureKind.DAMAGED, "", technical(error)) from error
+    if not any(texts):
+        raise DocumentError(path, FailureKind.NO_TEXT, "text recognition found none")
+    if len(texts) == 1:
+        return [Page(None, texts[0], ocr_label(None))]
+    return [Page(number, text, ocr_label(number))
+            for number, text in enumerate(texts, start=1) if text]
 
 
 def _read_pages(path: Path, reader: Any) -> list[Page]:
