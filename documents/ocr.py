@@ -16,6 +16,11 @@ from typing import Any
 #: Pages are rendered at this resolution for recognition (docs/ocr.md: 300 dpi is as fast
 #: as 150, since RapidOCR scales a page to 2000 pixels at most, and reads small print better).
 OCR_DPI = 300
+#: RapidOCR shrinks larger images to this side first (2000 by default): an A4 page at 300 dpi
+#: is 3508 pixels high, and shrunk to 2000 it loses whole lines and word spaces (docs/ocr.md).
+MAX_SIDE_PIXELS = 3600
+#: Lines wider than this many times their height are read in pieces (see `recognize`).
+_MAX_RATIO = 16
 #: Recognised pieces of text below this confidence are left out as noise.
 MIN_CONFIDENCE = 0.5
 #: Said by each time a page has been recognised: the reader process reports progress with it.
@@ -27,17 +32,63 @@ def _engine() -> Any:
     """The recognizer, loaded once per reader process (about a second)."""
     from rapidocr_onnxruntime import RapidOCR
 
-    return RapidOCR()
+    return RapidOCR(max_side_len=MAX_SIDE_PIXELS)
 
 
 def recognize(image: Any) -> str:
-    """The text of a PIL image, a line per line of print, in reading order."""
+    """The text of a PIL image, a line per line of print, in reading order.
+
+    Lines are found first, then each is read; a line much wider than it is high is read in
+    pieces cut at word gaps, since the recognizer garbles a whole line of a book page
+    (about 75 characters) while it reads each half well (docs/ocr.md).
+    """
     import numpy as np
 
-    result, _ = _engine()(np.asarray(image.convert("RGB")))
-    pieces = [(box, str(text)) for box, text, score in (result or [])
-              if float(score) >= MIN_CONFIDENCE and str(text).strip()]
+    gray = image.convert("L")
+    boxes, _ = _engine()(np.asarray(gray.convert("RGB")), use_rec=False, use_cls=False)
+    pieces = []
+    for box in boxes or []:
+        xs, ys = [point[0] for point in box], [point[1] for point in box]
+        crop = gray.crop((max(0, int(min(xs))), max(0, int(min(ys))),
+                          int(max(xs)) + 1, int(max(ys)) + 1))
+        words = [_read(part) for part in _split(crop)]
+        text = " ".join(word for word in words if word)
+        if text.strip():
+            pieces.append((box, text))
     return "\n".join(" ".join(text for _, text in line) for line in _lines(pieces))
+
+
+def _read(crop: Any) -> str:
+    import numpy as np
+
+    result, _ = _engine()(np.asarray(crop.convert("RGB")), use_det=False, use_cls=False)
+    return " ".join(str(text) for text, score in (result or [])
+                    if float(score) >= MIN_CONFIDENCE and str(text).strip())
+
+
+def _split(crop: Any) -> list[Any]:
+    """`crop` cut at the widest gap between words near its middle until each piece is at most
+    `_MAX_RATIO` times as wide as it is high."""
+    import numpy as np
+
+    width, height = crop.size
+    if width <= _MAX_RATIO * height:
+        return [crop]
+    ink = (np.asarray(crop) < 128).sum(axis=0)
+    middle, reach = width // 2, width // 4
+    gaps: list[tuple[int, int]] = []  # (start, end) of runs of columns without ink.
+    for x in range(middle - reach, middle + reach):
+        if ink[x] == 0:
+            if gaps and gaps[-1][1] == x:
+                gaps[-1] = (gaps[-1][0], x + 1)
+            else:
+                gaps.append((x, x + 1))
+    if not gaps:
+        return [crop]
+    # The widest gap is between words, not letters; of equals, the one nearest the middle.
+    start, end = max(gaps, key=lambda gap: (gap[1] - gap[0], -abs(gap[0] - middle)))
+    cut = (start + end) // 2
+    return [*_split(crop.crop((0, 0, cut, height))), *_split(crop.crop((cut, 0, width, height)))]
 
 
 def _lines(pieces: Sequence[tuple[Any, str]]) -> Iterator[list[tuple[Any, str]]]:
