@@ -39,6 +39,8 @@ class ParseLimits:
 
     seconds: float = 120.0
     memory_bytes: int = 2 * 1024**3
+    #: With OCR: the recognizer reads a 300 dpi page whole, in about 3 GB of address space.
+    ocr_memory_bytes: int = 5 * 1024**3
 
 
 def _send(stream: IO[bytes], message: object) -> None:
@@ -100,7 +102,9 @@ class IsolatedParser:
     def _ensure_worker(self) -> subprocess.Popen[bytes]:
         if self._worker is None or self._worker.poll() is not None:
             self._stop()
-            env = {**os.environ, _MEMORY_ENV: str(self.limits.memory_bytes)}
+            memory = max(self.limits.memory_bytes,
+                         self.limits.ocr_memory_bytes if self.ocr else 0)
+            env = {**os.environ, _MEMORY_ENV: str(memory)}
             frozen = getattr(sys, "frozen", False)
             self._worker = subprocess.Popen(
                 worker_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
