@@ -65,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--password", default=None,
                         help="password tried on every encrypted PDF, folders included")
     ingest.add_argument("--json", action="store_true", help="print a JSON report")
+    ingest.add_argument("--ocr", action="store_true",
+                        help="read scanned PDF pages and pictures by text recognition (slow)")
 
     ask = commands.add_parser("ask", parents=[common], help="answer a question")
     ask.add_argument("question")
@@ -172,6 +174,8 @@ def workspace_for(args: argparse.Namespace, unlock: bool = True) -> Workspace:
         changes["embedder_path"] = str(args.embedder.expanduser().resolve())
     if getattr(args, "mode", None) and args.command == "ask":
         changes["search_mode"] = args.mode
+    if getattr(args, "ocr", False):
+        changes["ocr"] = True
     if changes:
         workspace.settings = workspace.settings.with_changes(**changes)
     return workspace
@@ -347,7 +351,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     finally:
         workspace.close()
     if args.json:
-        print(json.dumps([{"file": p.document_name, "page": p.page, "score": p.score,
+        print(json.dumps([{"file": p.document_name, "page": p.page, "location": p.place,
+                           "score": p.score,
                            "similarity": p.similarity, "text": p.text} for p in passages],
                          indent=2))
         return 0

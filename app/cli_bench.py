@@ -29,16 +29,18 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     bench = commands.add_parser(
         "bench", parents=[common],
         help="measure a stage against the raw library beneath it (medians, ratios, hardware)")
-    bench.add_argument("stage", choices=["generate", "ingest", "retrieve", "startup"])
+    bench.add_argument("stage", choices=["generate", "ingest", "retrieve", "startup", "ocr"])
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.add_argument("--runs", type=int, default=None,
-                       help="runs per figure (default: 5; ingest 3; retrieve: 200 queries)")
+                       help="runs per figure (default: 5; ingest 3; retrieve: 200 queries; "
+                            "ocr: pages per resolution)")
     bench.add_argument("--threads", type=int, default=None,
                        help="llama.cpp threads (generate; default: the app's setting)")
     bench.add_argument("--embedder-backend", choices=["torch", "onnx", "onnx-int8"],
                        default=None, help="the embedder backend (default: the app's)")
     bench.add_argument("--dataset", type=Path, default=None,
-                       help="generate: the docqa-xquad folder whose articles are asked about "
+                       help="generate, ocr: the docqa-xquad folder whose articles are asked "
+                            "about or printed "
                             "(default: the source tree's ../shared/data/docqa-xquad)")
     bench.add_argument("--folder", type=Path, action="append", default=None,
                        help="ingest: a folder to index (repeatable; default: the source "
@@ -173,6 +175,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
         sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
         report = run_retrieve(settings, sizes, args.runs or 200, args.cache_dir, progress=_say)
+    elif args.stage == "ocr":
+        from inference.bench.ocr import run_ocr
+
+        dataset = bench_folder(args.dataset, "--dataset", "docqa-xquad")
+        report = run_ocr(dataset / "documents", args.runs or 5, progress=_say)
     else:
         from inference.bench.startup import run_startup
 

@@ -56,6 +56,8 @@ class Chunk:
     #: A short header saying what the chunk is part of (title, period, section, file name),
     #: embedded and keyword-indexed with the text but never shown as part of it.
     context: str = ""
+    #: The page's `label` ("slide 3"), shown in citations in place of "p. N".
+    label: str | None = None
 
     @property
     def embedded(self) -> str:
@@ -81,7 +83,7 @@ def chunk_pages(pages: Sequence[Page], token_starts: TokenOffsets,
         for start, end in _pack(page.text, starts, config):
             text = page.text[start:end].strip()
             if text:
-                chunks.append(Chunk(page.number, start, end, text))
+                chunks.append(Chunk(page.number, start, end, text, label=page.label))
     return chunks
 
 

@@ -28,7 +28,12 @@ class FailureKind(StrEnum):
     UNSUPPORTED_FEATURE = "uses an old PDF feature Enclave can't read"
     DAMAGED = "damaged"
     NOT_A_PDF = "not a PDF"
+    LOCKED_OFFICE = "protected with a password"
+    MACROS = "a macro-enabled Office file"
+    OLD_OFFICE = "an old Office format"
+    WRONG_FORMAT = "not the format its name says"
     EMPTY = "empty file"
+    OCR_OFF = "a picture, and text recognition (OCR) is off"
     NOT_TEXT = "binary data, not text"
     UNREADABLE = "cannot be read"
     UNSUPPORTED = "unsupported file type"
@@ -69,6 +74,24 @@ _ADVICE: dict[FailureKind, str] = {
     FailureKind.NOT_A_PDF:
         "The name ends in .pdf but the content is something else (often a web page). "
         "Get the real PDF, or rename the file to what it really is.",
+    FailureKind.LOCKED_OFFICE:
+        "The Office file is locked with a password, so its text cannot be read. Open it in "
+        "its Office app, remove the password (File > Info > Protect), save a copy and add "
+        "that copy.",
+    FailureKind.MACROS:
+        "Files that carry macros (.docm, .xlsm, .pptm and the like) are not opened, so no "
+        "macro can ever run. Open it in its Office app and save it as .docx, .xlsx or .pptx "
+        "(which keeps the text and drops the macros), then add that copy.",
+    FailureKind.OLD_OFFICE:
+        "It is in the old binary Office format (.doc, .xls, .ppt) although its name says "
+        "otherwise. Open it in its Office app and save it as .docx, .xlsx or .pptx, then add "
+        "that copy.",
+    FailureKind.WRONG_FORMAT:
+        "The content is not what the file's name says (for example a web page saved as "
+        ".docx). Get the real file, or rename it to what it really is.",
+    FailureKind.OCR_OFF:
+        "Pictures are read by text recognition (OCR), which is turned off. Turn it on "
+        "(`ingest --ocr`) and add the file again.",
     FailureKind.EMPTY:
         "There is no content to index. Check that it is the file you meant.",
     FailureKind.NOT_TEXT:
@@ -78,7 +101,9 @@ _ADVICE: dict[FailureKind, str] = {
         "Enclave could not open it: it may have been moved or deleted, or you may lack "
         "permission to read it. Check that it exists and that you can open it.",
     FailureKind.UNSUPPORTED:
-        "Enclave reads PDF, plain text and Markdown files. Save it in one of those formats.",
+        "Enclave reads PDF, Word (.docx), PowerPoint (.pptx), Excel (.xlsx), CSV, web pages "
+        "(.html), e-books (.epub), RTF, e-mails (.eml, .msg), plain text and Markdown files. "
+        "Save it in one of those formats.",
     FailureKind.TIMEOUT:
         "Reading it took too long, which usually means the file is damaged or very complex. "
         "Save or print it again as a PDF and add the new copy.",

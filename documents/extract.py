@@ -1,11 +1,16 @@
-"""Turn a file into pages of text: PDF via pypdf (one page each), plain text and Markdown."""
+"""Turn a file into pages of text: PDF via pypdf (one page each), plain text and Markdown.
+
+Office, web, e-book and e-mail files are read by the modules of `documents.formats`, which
+this module dispatches to by suffix; each gives its pages a `label` that citations show.
+"""
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,11 +24,20 @@ logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 PDF_SUFFIXES = frozenset({".pdf"})
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".text"})
-SUPPORTED_SUFFIXES = PDF_SUFFIXES | TEXT_SUFFIXES
+#: Read by `documents.formats`: Office, web, e-book, e-mail and table files.
+DOCUMENT_SUFFIXES = frozenset({".docx", ".pptx", ".xlsx", ".html", ".htm", ".xhtml", ".epub",
+                               ".rtf", ".eml", ".msg", ".csv", ".tsv"})
+#: Pictures, read only with text recognition (OCR) turned on.
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff"})
+#: Office files that carry macros: refused with their own reason (see FailureKind.MACROS).
+MACRO_SUFFIXES = frozenset({".docm", ".dotm", ".pptm", ".potm", ".xlsm", ".xltm", ".xlam"})
+SUPPORTED_SUFFIXES = PDF_SUFFIXES | TEXT_SUFFIXES | DOCUMENT_SUFFIXES | IMAGE_SUFFIXES
 #: Larger files are refused with a clear reason: a 32 MB text file is already ~8 million
-#: tokens, hours of embedding on a laptop; PDFs carry images, so theirs is higher.
+#: tokens, hours of embedding on a laptop; PDFs carry images, so theirs is higher, and
+#: Office and e-mail files carry pictures and attachments.
 MAX_TEXT_BYTES = 32 * 1024**2
 MAX_PDF_BYTES = 512 * 1024**2
+MAX_DOCUMENT_BYTES = 256 * 1024**2
 
 #: Below this many characters per page on average, a PDF holds "very little text": a scan
 #: with a stray word (a scanner's watermark), or short typed pages. It is indexed, with a
@@ -45,18 +59,30 @@ _FILTER_ABBREVIATIONS = {
 _TECHNICAL_LIMIT = 4000
 
 Passwords = str | Sequence[str] | None
+#: Said each time OCR has read a page (see documents.ocr.PageDone).
+PageDone = Callable[[], None]
 
 
 @dataclass(frozen=True)
 class Page:
-    """One page of text; `number` is 1-based for PDFs and None for files without pages."""
+    """One page of text; `number` is 1-based for PDFs and None for files without pages.
+
+    `label` says where the text is when a page number would not ("slide 3", "sheet Revenue",
+    "chapter 2", "e-mail"); citations show it instead of "p. N". `number` stays the ordinal.
+    """
 
     number: int | None
     text: str
+    label: str | None = None
 
 
-def is_supported(path: Path) -> bool:
-    return path.suffix.lower() in SUPPORTED_SUFFIXES
+def is_supported(path: Path, ocr: bool = False) -> bool:
+    """A file a folder walk picks up: one Enclave reads, or one it refuses with a reason of
+    its own (a macro-enabled Office file) rather than skipping in silence. Pictures only
+    with `ocr`: without it, a folder of photos would be a list of failures."""
+    suffix = path.suffix.lower()
+    return suffix in (SUPPORTED_SUFFIXES | MACRO_SUFFIXES) and (
+        ocr or suffix not in IMAGE_SUFFIXES)
 
 
 def technical(error: BaseException) -> str:
@@ -64,16 +90,20 @@ def technical(error: BaseException) -> str:
     return "".join(traceback.format_exception(error))[-_TECHNICAL_LIMIT:]
 
 
-def extract_pages(path: Path, password: Passwords = None) -> list[Page]:
+def extract_pages(path: Path, password: Passwords = None, ocr: bool = False,
+                  page_done: PageDone | None = None) -> list[Page]:
     """Read `path` into pages, or raise DocumentError saying what is wrong with it.
 
     `password` is one password or several to try, in order, on an encrypted PDF (the empty
     password is always tried last, so a PDF with only an owner password opens unasked).
+    With `ocr`, PDF pages without text and pictures are read by text recognition, and
+    `page_done` is said after each such page.
     """
     suffix = path.suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
+    if suffix not in SUPPORTED_SUFFIXES | MACRO_SUFFIXES:
         raise DocumentError(path, FailureKind.UNSUPPORTED, suffix or "no extension")
-    limit = MAX_PDF_BYTES if suffix in PDF_SUFFIXES else MAX_TEXT_BYTES
+    limit = (MAX_PDF_BYTES if suffix in PDF_SUFFIXES
+             else MAX_TEXT_BYTES if suffix in TEXT_SUFFIXES else MAX_DOCUMENT_BYTES)
     try:
         size = path.stat().st_size
         if size > limit:
@@ -83,16 +113,39 @@ def extract_pages(path: Path, password: Passwords = None) -> list[Page]:
     except OSError as error:
         raise DocumentError(path, FailureKind.UNREADABLE, error.strerror or "",
                             technical(error)) from error
+    if suffix in IMAGE_SUFFIXES:
+        return _image_pages(path, data, ocr, page_done)
+    return pages_from_bytes(path, suffix, data, password, ocr=ocr, page_done=page_done)
+
+
+def pages_from_bytes(path: Path, suffix: str, data: bytes, password: Passwords = None,
+                     depth: int = 0, ocr: bool = False,
+                     page_done: PageDone | None = None) -> list[Page]:
+    """`data`, the content of a file named with `suffix`, read into pages (see
+    `extract_pages`); e-mails read their attachments with it, `depth` deep in e-mails."""
+    if suffix in MACRO_SUFFIXES:
+        raise DocumentError(path, FailureKind.MACROS, suffix)
     if not data.strip():
         raise DocumentError(path, FailureKind.EMPTY)
     if suffix in PDF_SUFFIXES:
-        return _pdf_pages(path, _candidates(password), looks_encrypted=b"/Encrypt" in data)
-    return [Page(None, _decode_text(path, data))]
+        pages = _pdf_pages(path, data, _candidates(password),
+                           looks_encrypted=b"/Encrypt" in data)
+        if ocr:
+            pages = _recognize_blank_pages(path, data, pages, page_done)
+        _check_text_amount(path, pages)
+        return pages
+    if suffix in DOCUMENT_SUFFIXES:
+        from documents.formats import read_document  # Only when such a file is read.
+
+        return read_document(path, suffix, data, depth)
+    if suffix in TEXT_SUFFIXES:
+        return [Page(None, decode_text(path, data))]
+    raise DocumentError(path, FailureKind.UNSUPPORTED, suffix or "no extension")
 
 
 def little_text(pages: Sequence[Page]) -> str | None:
     """"N characters on M pages" when a PDF's pages hold very little text, else None."""
-    numbered = [page for page in pages if page.number is not None]
+    numbered = [page for page in pages if page.number is not None and page.label is None]
     characters = sum(len("".join(page.text.split())) for page in numbered)
     if not numbered or characters >= _MIN_CHARS_PER_PAGE * len(numbered):
         return None
@@ -108,18 +161,19 @@ def _candidates(password: Passwords) -> list[str]:
     return list(dict.fromkeys(password))
 
 
-def _decode_text(path: Path, data: bytes) -> str:
+def decode_text(path: Path, data: bytes) -> str:
+    """Text in UTF-8, UTF-16 or Windows-1252, cleaned; NOT_TEXT when it is none of them."""
     utf16 = _utf16_encoding(data)
     if utf16 is not None:
         try:
-            return _clean(data.decode(utf16))
+            return clean(data.decode(utf16))
         except UnicodeDecodeError:
             pass
     if b"\x00" in data[:8192]:
         raise DocumentError(path, FailureKind.NOT_TEXT)
     for encoding in ("utf-8-sig", "cp1252"):
         try:
-            return _clean(data.decode(encoding))
+            return clean(data.decode(encoding))
         except UnicodeDecodeError:
             continue
     raise DocumentError(path, FailureKind.NOT_TEXT, "not UTF-8 or Windows-1252 text")
@@ -142,7 +196,8 @@ def _utf16_encoding(data: bytes) -> str | None:
     return None
 
 
-def _pdf_pages(path: Path, passwords: list[str], looks_encrypted: bool) -> list[Page]:
+def _pdf_pages(path: Path, data: bytes, passwords: list[str],
+               looks_encrypted: bool) -> list[Page]:
     # Imported here: pypdf is only needed when a PDF is actually read.
     from pypdf import PdfReader
     from pypdf.errors import (
@@ -152,12 +207,11 @@ def _pdf_pages(path: Path, passwords: list[str], looks_encrypted: bool) -> list[
         PyPdfError,
     )
 
-    with path.open("rb") as stream:
-        if not stream.read(1024).lstrip().startswith(b"%PDF"):
-            raise DocumentError(path, FailureKind.NOT_A_PDF, "no %PDF header")
+    if not data[:1024].lstrip().startswith(b"%PDF"):
+        raise DocumentError(path, FailureKind.NOT_A_PDF, "no %PDF header")
     encrypted = looks_encrypted  # pypdf may fail on the encryption before saying so.
     try:
-        reader = PdfReader(path, strict=False)
+        reader = PdfReader(io.BytesIO(data), strict=False)
         encrypted = reader.is_encrypted
         if encrypted:
             _decrypt(path, reader, passwords)
@@ -180,8 +234,54 @@ def _pdf_pages(path: Path, passwords: list[str], looks_encrypted: bool) -> list[
         # In an encrypted file they mostly come from decrypting its streams.
         kind = FailureKind.CANNOT_DECRYPT if encrypted else FailureKind.DAMAGED
         raise DocumentError(path, kind, "", technical(error)) from error
-    _check_text_amount(path, pages)
     return pages
+
+
+def ocr_label(number: int | None) -> str:
+    """How a citation says its text was recognised, not read: "p. 3 (OCR)"."""
+    return "image (OCR)" if number is None else f"p. {number} (OCR)"
+
+
+def _recognize_blank_pages(path: Path, data: bytes, pages: list[Page],
+                           page_done: PageDone | None) -> list[Page]:
+    """Pages with (almost) no text layer, read again by text recognition."""
+    from documents.ocr import pdf_page_texts
+
+    blank = [page.number for page in pages if page.number is not None
+             and len("".join(page.text.split())) < _MIN_CHARS_PER_PAGE]
+    if not blank:
+        return pages
+    try:
+        texts = pdf_page_texts(data, blank, page_done=page_done)
+    except (ValueError, OSError, RuntimeError) as error:  # PDFium could not render it.
+        raise DocumentError(path, FailureKind.DAMAGED, "it could not be rendered for OCR",
+                            technical(error)) from error
+    return [Page(page.number, clean(texts[page.number]), ocr_label(page.number))
+            if page.number in texts and len(clean(texts[page.number])) > len(page.text)
+            else page for page in pages]
+
+
+def _image_pages(path: Path, data: bytes, ocr: bool,
+                 page_done: PageDone | None) -> list[Page]:
+    """A picture's text by recognition: one page, or one per frame of a multi-page TIFF."""
+    if not ocr:
+        raise DocumentError(path, FailureKind.OCR_OFF)
+    if not data.strip():
+        raise DocumentError(path, FailureKind.EMPTY)
+    from PIL import UnidentifiedImageError
+
+    from documents.ocr import image_texts
+
+    try:
+        texts = [clean(text) for text in image_texts(data, page_done)]
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
+        raise DocumentError(path, FailureKind.DAMAGED, "", technical(error)) from error
+    if not any(texts):
+        raise DocumentError(path, FailureKind.NO_TEXT, "text recognition found none")
+    if len(texts) == 1:
+        return [Page(None, texts[0], ocr_label(None))]
+    return [Page(number, text, ocr_label(number))
+            for number, text in enumerate(texts, start=1) if text]
 
 
 def _read_pages(path: Path, reader: Any) -> list[Page]:
@@ -197,7 +297,7 @@ def _read_pages(path: Path, reader: Any) -> list[Page]:
             if _unsupported_kind(error, False) is not FailureKind.UNSUPPORTED_IMAGE:
                 raise
             unreadable_image, text = error, ""
-        pages.append(Page(number, _clean(text)))
+        pages.append(Page(number, clean(text)))
     if unreadable_image is not None and not any(page.text for page in pages):
         raise DocumentError(path, FailureKind.UNSUPPORTED_IMAGE, "",
                             technical(unreadable_image))
@@ -281,7 +381,7 @@ def _decrypt(path: Path, reader: Any, passwords: list[str]) -> None:
     raise DocumentError(path, kind)
 
 
-def _clean(text: str) -> str:
+def clean(text: str) -> str:
     """Sanitised text without the trailing spaces pypdf leaves; lines kept for chunking."""
     lines = (line.rstrip() for line in sanitize(text).split("\n"))
     return "\n".join(lines).strip()

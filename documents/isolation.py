@@ -18,7 +18,7 @@ import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from documents.errors import DocumentError, FailureKind
 from documents.extract import Page, Passwords, extract_pages, technical
@@ -31,10 +31,16 @@ WORKER_ARGUMENT = "--document-reader-worker"
 
 @dataclass(frozen=True)
 class ParseLimits:
-    """Generous for real documents (a 350-page book parses in seconds), fatal to runaways."""
+    """Generous for real documents (a 350-page book parses in seconds), fatal to runaways.
+
+    `seconds` bounds the wait for the next sign of life: the whole file, or with OCR, each
+    recognised page (a 300-page scan is slow, not stuck, while its pages keep coming).
+    """
 
     seconds: float = 120.0
     memory_bytes: int = 2 * 1024**3
+    #: With OCR: the recognizer reads a 300 dpi page whole, in about 3 GB of address space.
+    ocr_memory_bytes: int = 5 * 1024**3
 
 
 def _send(stream: IO[bytes], message: object) -> None:
@@ -44,14 +50,20 @@ def _send(stream: IO[bytes], message: object) -> None:
 
 
 def _receive(stream: IO[bytes]) -> Any:
-    header = stream.read(_HEADER.size)
-    if len(header) < _HEADER.size:
-        raise EOFError
-    (length,) = _HEADER.unpack(header)
-    body = stream.read(length)
-    if len(body) < length:
-        raise EOFError
-    return json.loads(body)
+    (length,) = _HEADER.unpack(_read_exactly(stream, _HEADER.size))
+    return json.loads(_read_exactly(stream, length))
+
+
+def _read_exactly(stream: IO[bytes], size: int) -> bytes:
+    """`size` bytes, however many reads that takes (an unbuffered pipe returns what it has)."""
+    parts: list[bytes] = []
+    while size:
+        part = stream.read(size)
+        if not part:
+            raise EOFError
+        parts.append(part)
+        size -= len(part)
+    return b"".join(parts)
 
 
 def worker_command() -> list[str]:
@@ -63,10 +75,14 @@ def worker_command() -> list[str]:
 
 
 class IsolatedParser:
-    """Hands files to the worker one at a time; thread-safe, restarts the worker as needed."""
+    """Hands files to the worker one at a time; thread-safe, restarts the worker as needed.
 
-    def __init__(self, limits: ParseLimits = ParseLimits()) -> None:
+    With `ocr`, scanned PDF pages and pictures are read by text recognition (documents.ocr).
+    """
+
+    def __init__(self, limits: ParseLimits = ParseLimits(), ocr: bool = False) -> None:
         self.limits = limits
+        self.ocr = ocr
         self._lock = threading.Lock()
         self._worker: subprocess.Popen[bytes] | None = None
 
@@ -86,38 +102,44 @@ class IsolatedParser:
     def _ensure_worker(self) -> subprocess.Popen[bytes]:
         if self._worker is None or self._worker.poll() is not None:
             self._stop()
-            env = {**os.environ, _MEMORY_ENV: str(self.limits.memory_bytes)}
+            memory = max(self.limits.memory_bytes,
+                         self.limits.ocr_memory_bytes if self.ocr else 0)
+            env = {**os.environ, _MEMORY_ENV: str(memory)}
             frozen = getattr(sys, "frozen", False)
             self._worker = subprocess.Popen(
                 worker_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL, env=env,
+                # Unbuffered: a reply read ahead into a buffer would hide from select().
+                bufsize=0,
                 cwd=None if frozen else Path(__file__).resolve().parent.parent)
         return self._worker
 
     def extract(self, path: Path, password: Passwords = None) -> list[Page]:
         """`extract_pages` in the worker; raises DocumentError for every kind of failure."""
-        if sys.platform == "win32":
-            return extract_pages(path, password)  # No select() on pipes; parsed in-process.
+        if sys.platform == "win32":  # No select() on pipes; parsed in-process.
+            return extract_pages(path, password, self.ocr)
         with self._lock:
             worker = self._ensure_worker()
             assert worker.stdin is not None and worker.stdout is not None
             try:
                 tried = password if password is None or isinstance(password, str) else [*password]
-                _send(worker.stdin, [os.fspath(path), tried])
+                _send(worker.stdin, [os.fspath(path), tried, self.ocr])
+                kind, payload = "page", cast(Any, None)
                 with selectors.DefaultSelector() as selector:
                     selector.register(worker.stdout, selectors.EVENT_READ)
-                    if not selector.select(self.limits.seconds):
-                        self._stop()
-                        raise DocumentError(path, FailureKind.TIMEOUT,
-                                            f"over {self.limits.seconds:g} seconds")
-                kind, payload = _receive(worker.stdout)
+                    while kind == "page":  # A page recognised: the file is alive.
+                        if not selector.select(self.limits.seconds):
+                            self._stop()
+                            raise DocumentError(path, FailureKind.TIMEOUT,
+                                                f"over {self.limits.seconds:g} seconds")
+                        kind, payload = _receive(worker.stdout)
             except (EOFError, BrokenPipeError):
                 code = worker.wait()
                 self._stop()
-                raise DocumentError(path, FailureKind.DAMAGED, "it made the PDF reader crash",
+                raise DocumentError(path, FailureKind.DAMAGED, "it made the document reader crash",
                                     f"the reader process exited with code {code}") from None
         if kind == "pages":
-            return [Page(number, text) for number, text in payload]
+            return [Page(number, text, label) for number, text, label in payload]
         failure, detail, trace = payload
         raise DocumentError(path, FailureKind(failure), detail, trace)
 
@@ -136,12 +158,14 @@ def serve() -> None:
     requests, replies = sys.stdin.buffer, sys.stdout.buffer
     while True:
         try:
-            path, password = _receive(requests)
+            path, password, ocr = _receive(requests)
         except EOFError:
             return
         reply: list[Any]
         try:
-            reply = ["pages", [[p.number, p.text] for p in extract_pages(Path(path), password)]]
+            pages = extract_pages(Path(path), password, ocr,
+                                  lambda: _send(replies, ["page", None]))
+            reply = ["pages", [[p.number, p.text, p.label] for p in pages]]
         except DocumentError as error:
             reply = ["error", [error.kind.value, error.detail, error.technical]]
         except MemoryError as error:

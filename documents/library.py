@@ -167,10 +167,11 @@ class Library:
 
     def __init__(self, data_dir: Path, embedder: Embedder,
                  chunking: ChunkingConfig | None = None, key: bytes | None = None,
-                 reader: PageReader | None = None) -> None:
+                 reader: PageReader | None = None, ocr: bool = False) -> None:
         """`key` encrypts the database and the vector file; None stores them in the clear.
 
-        `reader` reads files into pages; by default an `IsolatedParser`.
+        `reader` reads files into pages; by default an `IsolatedParser`, which reads scanned
+        pages and pictures by text recognition with `ocr` (folders then include pictures).
         """
         self.data_dir = data_dir
         self.embedder = embedder
@@ -180,7 +181,8 @@ class Library:
         self.store = Store(data_dir / DATABASE_FILE, key)
         self.keywords = KeywordSearch(self.store)
         #: Files are parsed in a worker process: a hostile PDF cannot hang or crash the app.
-        self._parser: PageReader = reader if reader is not None else IsolatedParser()
+        self._parser: PageReader = reader if reader is not None else IsolatedParser(ocr=ocr)
+        self.ocr = ocr
         self._vectors: VectorIndex | None = None
         self._vectors_lock = threading.Lock()
         #: Passwords that opened encrypted PDFs in this session, by path: in memory only,
@@ -270,7 +272,7 @@ class Library:
             try:
                 path = given.expanduser().resolve()
                 if path.is_dir():
-                    found = list(_walk(path))
+                    found = list(_walk(path, self.ocr))
                     files.extend(found)
                     report.removed.extend(self._purge_missing(path, set(found)))
                 elif path.exists() or path.is_symlink():
@@ -390,7 +392,7 @@ class Library:
             if passwords and b"/Encrypt" in data:
                 item.passwords = list(passwords)
             stage = "cleaning its text"
-            pages = [Page(page.number, sanitize(page.text)) for page in pages]
+            pages = [Page(page.number, sanitize(page.text), page.label) for page in pages]
             stage = "chunking and tokenizing it"
             item.chunks = chunk_pages(pages, self.embedder.token_starts, self.chunking)
             if not item.chunks:
@@ -613,7 +615,7 @@ class Library:
             similarity = float(np.dot(record.embedding, query_vector))
             passages.append(Passage(chunk_id, record.document_path, record.document_name,
                                     record.page, record.char_start, record.char_end,
-                                    record.text, score, similarity))
+                                    record.text, score, similarity, record.label))
         return Passages(merge_adjacent(passages)[:limit], question_filter)
 
     def question_filter(self, query: str) -> QueryFilter | None:
@@ -671,7 +673,7 @@ class Library:
             record = records[chunk_id]
             passages.append(Passage(chunk_id, record.document_path, record.document_name,
                                     record.page, record.char_start, record.char_end, record.text,
-                                    score, similarity[chunk_id]))
+                                    score, similarity[chunk_id], record.label))
         return passages
 
     def opening_passages(self, document: Path, count: int = 2) -> list[Passage]:
@@ -711,11 +713,11 @@ class Library:
         return fuse(rankings)
 
 
-def _walk(folder: Path) -> Iterator[Path]:
+def _walk(folder: Path, ocr: bool = False) -> Iterator[Path]:
     """Supported files below `folder`, sorted, skipping hidden entries and never looping."""
     for root, dirs, names in os.walk(folder, followlinks=False):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(names):
             path = Path(root) / name
-            if not name.startswith(".") and is_supported(path):
+            if not name.startswith(".") and is_supported(path, ocr):
                 yield path

@@ -63,10 +63,25 @@ class Passage:
     text: str
     score: float
     similarity: float
+    #: Where in the file, when a page number would not say it ("slide 3", "sheet Revenue").
+    label: str | None = None
+
+    @property
+    def place(self) -> str | None:
+        """Where the passage is within its file: "slide 3", "p. 3", or None for a text file."""
+        return place(self.page, self.label)
 
     @property
     def location(self) -> str:
-        return self.document_name if self.page is None else f"{self.document_name}, p. {self.page}"
+        where = self.place
+        return self.document_name if where is None else f"{self.document_name}, {where}"
+
+
+def place(page: int | None, label: str | None) -> str | None:
+    """A citation's place in its file: the page's label, else "p. N", else None."""
+    if label:
+        return label
+    return None if page is None else f"p. {page}"
 
 
 class Passages(list[Passage]):

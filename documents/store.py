@@ -23,8 +23,9 @@ from documents.embedder import Vectors
 from documents.metadata import DocumentMetadata
 from documents.retrieval import fts_match
 
+#: 3: chunks' label, where a passage is when a page number would not say ("slide 3").
 #: 2: documents' title, period and headings; chunks' context header, keyword-indexed.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -52,7 +53,8 @@ CREATE TABLE IF NOT EXISTS chunks(
     char_end INTEGER NOT NULL,
     text TEXT NOT NULL,
     embedding BLOB NOT NULL,
-    context TEXT NOT NULL DEFAULT ''
+    context TEXT NOT NULL DEFAULT '',
+    label TEXT
 );
 CREATE INDEX IF NOT EXISTS chunks_by_document ON chunks(document_id);
 """
@@ -79,6 +81,12 @@ _MIGRATE_TO_2 = (
     "DROP TRIGGER IF EXISTS chunks_fts_delete",
     "DROP TABLE IF EXISTS chunks_fts",
 )
+#: The steps from each older schema version to the next, run in order at open (`_migrate`),
+#: each in one transaction with its new version number.
+_MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: (*_MIGRATE_TO_2, *_KEYWORD_INDEX, "INSERT INTO chunks_fts(chunks_fts) VALUES ('rebuild')"),
+    2: ("ALTER TABLE chunks ADD COLUMN label TEXT",),
+}
 
 
 @dataclass(frozen=True)
@@ -112,6 +120,7 @@ class ChunkRecord:
     char_end: int
     text: str
     embedding: Vectors
+    label: str | None = None
 
 
 class Store:
@@ -130,27 +139,26 @@ class Store:
         # Deleted documents must not linger in free pages of the file.
         self._db.execute("PRAGMA secure_delete=ON")
         self._db.executescript(_SCHEMA)
-        version = self.get_meta("schema_version")
-        if version is not None and int(version) < 2:
-            self._migrate_to_2()
+        if self.get_meta("schema_version") is None:
+            self.set_meta("schema_version", str(SCHEMA_VERSION))
+        self._migrate()
         for statement in _KEYWORD_INDEX:
             self._db.execute(statement)
-        if version is None or int(version) < SCHEMA_VERSION:
-            self.set_meta("schema_version", str(SCHEMA_VERSION))
 
-    def _migrate_to_2(self) -> None:
-        """Add the metadata columns and rebuild the keyword index with its context column.
+    def _migrate(self) -> None:
+        """Bring a database written by an older Enclave up to `SCHEMA_VERSION`, step by step.
 
-        Existing documents keep their chunks and vectors; their metadata stays empty until
-        they are indexed again (a changed file, or a re-added folder after a reindex).
+        Existing documents keep their chunks and vectors; what a step adds (metadata, a
+        chunk's context header) stays empty until they are indexed again.
         """
-        with self.transaction() as db:
-            for statement in _MIGRATE_TO_2:
-                db.execute(statement)
-            for statement in _KEYWORD_INDEX:
-                db.execute(statement)
-            db.execute("INSERT INTO chunks_fts(chunks_fts) VALUES ('rebuild')")
-            db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', '2')")
+        version = int(self.get_meta("schema_version") or SCHEMA_VERSION)
+        while version < SCHEMA_VERSION:
+            with self.transaction() as db:
+                for statement in _MIGRATIONS[version]:
+                    db.execute(statement)
+                version += 1
+                db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES "
+                           "('schema_version', ?)", (str(version),))
 
     def close(self) -> None:
         with self.lock:
@@ -223,10 +231,10 @@ class Store:
             for ordinal, (chunk, vector) in enumerate(zip(chunks, vectors, strict=True)):
                 cursor = db.execute(
                     "INSERT INTO chunks(document_id, ordinal, page, char_start, char_end, text, "
-                    "embedding, context) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "embedding, context, label) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (document_id, ordinal, chunk.page, chunk.char_start, chunk.char_end,
                      chunk.text, np.asarray(vector, dtype=np.float32).tobytes(),
-                     chunk.context),
+                     chunk.context, chunk.label),
                 )
                 added.append(int(cursor.lastrowid or 0))
         return removed, added
@@ -321,13 +329,11 @@ class Store:
         with self.lock:
             rows = self._db.execute(
                 "SELECT chunks.id, documents.path, documents.name, page, char_start, char_end, "
-                "text, embedding FROM chunks JOIN documents ON documents.id = chunks.document_id "
+                "text, embedding, label FROM chunks JOIN documents ON "
+                "documents.id = chunks.document_id "
                 f"WHERE chunks.id IN ({marks})", wanted,
             ).fetchall()
-        return {int(r[0]): ChunkRecord(int(r[0]), Path(r[1]), str(r[2]), r[3], int(r[4]),
-                                       int(r[5]), str(r[6]),
-                                       np.frombuffer(r[7], dtype=np.float32))
-                for r in rows}
+        return {int(r[0]): _chunk_record(r) for r in rows}
 
     def chunk_documents(self, ids: Iterable[int]) -> dict[int, Path]:
         """The document path of each chunk id (ranking documents by their chunks)."""
@@ -350,12 +356,12 @@ class Store:
         with self.lock:
             rows = self._db.execute(
                 "SELECT chunks.id, documents.path, documents.name, page, char_start, char_end, "
-                "text, embedding FROM chunks JOIN documents ON documents.id = chunks.document_id "
+                "text, embedding, label FROM chunks JOIN documents ON "
+                "documents.id = chunks.document_id "
                 "WHERE documents.path = ? ORDER BY chunks.ordinal LIMIT ?",
                 (str(path), -1 if limit is None else limit),
             ).fetchall()
-        return [ChunkRecord(int(r[0]), Path(r[1]), str(r[2]), r[3], int(r[4]), int(r[5]),
-                            str(r[6]), np.frombuffer(r[7], dtype=np.float32)) for r in rows]
+        return [_chunk_record(r) for r in rows]
 
     def indexed_document_count(self) -> int:
         with self.lock:
@@ -426,3 +432,11 @@ def _document(row: tuple[object, ...]) -> DocumentRecord:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _chunk_record(row: Sequence[Any]) -> ChunkRecord:
+    """A `ChunkRecord` from a row of (id, path, name, page, char_start, char_end, text,
+    embedding, label)."""
+    return ChunkRecord(int(row[0]), Path(row[1]), str(row[2]), row[3], int(row[4]),
+                       int(row[5]), str(row[6]), np.frombuffer(row[7], dtype=np.float32),
+                       row[8])

@@ -128,6 +128,7 @@ class Answer:
             "citations": [
                 {"number": c.number, "file": c.passage.document_name,
                  "path": str(c.passage.document_path), "page": c.passage.page,
+                 "location": c.passage.place,
                  "score": round(c.passage.score, 6),
                  "similarity": round(c.passage.similarity, 4),
                  "snippet": c.passage.text[:300], "cited": c.cited,

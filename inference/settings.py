@@ -40,6 +40,8 @@ class Settings:
     audit_log: bool = True
     #: Store the question's text in the audit trail, not only its SHA-256.
     audit_question_text: bool = False
+    #: Read scanned PDF pages and pictures (PNG, JPEG, TIFF) by text recognition (OCR).
+    ocr: bool = False
 
     @property
     def chunking(self) -> ChunkingConfig:

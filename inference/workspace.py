@@ -97,7 +97,7 @@ class Workspace:
                                     backend=self.settings.embedder_backend,
                                     cache_dir=models_dir() / EMBEDDER_EXPORTS_DIR)
                 self._library = Library(self.data_dir, embedder, self.settings.chunking,
-                                        key=key)
+                                        key=key, ocr=self.settings.ocr)
             return self._library
 
     @property

@@ -80,13 +80,18 @@ def venv_python() -> Path:
     return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
 
+#: Packages installed without their declared dependencies (the file says why).
+NO_DEPS_REQUIREMENTS = ROOT / "packaging" / "requirements-no-deps.txt"
+
+
 def install_python_packages() -> None:
     if not venv_python().exists():
         say(f"creating the virtual environment {VENV}")
         venv.EnvBuilder(with_pip=True).create(VENV)
     else:
         say(f"reusing the virtual environment {VENV}")
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()
+                            + NO_DEPS_REQUIREMENTS.read_bytes()).hexdigest()
     if STAMP.is_file() and STAMP.read_text().strip() == wanted:
         say("python packages: up to date with pyproject.toml")
         return
@@ -95,6 +100,8 @@ def install_python_packages() -> None:
     env.setdefault("CMAKE_ARGS", "-DGGML_NATIVE=OFF -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF")
     run(venv_python(), "-m", "pip", "install", "--quiet", "--upgrade", "pip", env=env)
     run(venv_python(), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[dev]", env=env)
+    run(venv_python(), "-m", "pip", "install", "--quiet", "--no-deps", "-r",
+        NO_DEPS_REQUIREMENTS, env=env)
     STAMP.write_text(wanted)
 
 

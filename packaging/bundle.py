@@ -46,6 +46,8 @@ from inference.provision import sha256_of  # noqa: E402
 VERSION = "0.1.0"
 #: llama-cpp-python is compiled for the bundle: portable (no -march=native), no download code.
 CMAKE_ARGS = "-DGGML_NATIVE=OFF -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF"
+#: Wheels installed without their declared dependencies (the file says why).
+NO_DEPS_REQUIREMENTS = HERE / "requirements-no-deps.txt"
 
 
 def python_tag() -> str:
@@ -62,6 +64,9 @@ def collect_wheels(into: Path) -> list[Path]:
     env = {**os.environ, "CMAKE_ARGS": os.environ.get("CMAKE_ARGS", CMAKE_ARGS)}
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--wheel-dir", str(into),
                     str(ROOT)], check=True, env=env)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
+                    "--wheel-dir", str(into), "-r", str(NO_DEPS_REQUIREMENTS)],
+                   check=True, env=env)
     wheels = sorted(into.glob("*.whl"))
     if not any(w.name.startswith("enclave-") for w in wheels):
         raise SystemExit("pip wheel did not produce the enclave wheel")
@@ -93,6 +98,7 @@ def build(out: Path, key: str | None, gnupghome: Path | None, models: list[Wheel
     wheels = collect_wheels(out / "wheels")
     model_files = copy_models(models, out / "models")
     shutil.copy(HERE / "offline" / "install.sh", out / "install.sh")
+    shutil.copy(NO_DEPS_REQUIREMENTS, out / NO_DEPS_REQUIREMENTS.name)
     shutil.copy(HERE / "verify.py", out / "verify.py")
     (out / "PYTHON_TAG").write_text(python_tag() + "\n")
     (out / "BUNDLE_ID").write_text(bundle_id() + "\n")

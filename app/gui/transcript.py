@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from documents.retrieval import place
 from inference.answer import Answer
 from inference.collection_answer import CollectionAnswer
 from inference.conversations import Message
@@ -39,10 +40,13 @@ class CitationInfo:
     #: the viewer finds the passage again with it.
     char_start: int | None = None
     char_end: int | None = None
+    #: Where in the file when a page number would not say it ("slide 3"); see `Passage`.
+    label: str | None = None
 
     @property
     def location(self) -> str:
-        return self.file if self.page is None else f"{self.file}, p. {self.page}"
+        where = place(self.page, self.label)
+        return self.file if where is None else f"{self.file}, {where}"
 
 
 def quote_citation(citation: CitationInfo, quote: Quote) -> CitationInfo:
@@ -110,7 +114,7 @@ def entry_from_answer(answer: Answer) -> ChatEntry:
         citations=tuple(
             CitationInfo(c.number, c.passage.document_name, c.passage.document_path,
                          c.passage.page, c.passage.similarity, c.passage.text, c.cited, True,
-                         c.passage.char_start, c.passage.char_end)
+                         c.passage.char_start, c.passage.char_end, c.passage.label)
             for c in answer.citations),
         timings=TimingInfo(t.tokens, t.tokens_per_s, t.ttft_ms, t.total_ms),
         covered=answer.covered,
@@ -169,6 +173,7 @@ def entry_from_message(message: Message) -> ChatEntry:
             complete=isinstance(full, str),
             char_start=_int(raw.get("char_start")),
             char_end=_int(raw.get("char_end")),
+            label=str(raw["location"]) if isinstance(raw.get("location"), str) else None,
         ))
     timings = None
     raw_timings = details.get("timings")

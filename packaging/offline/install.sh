@@ -48,6 +48,10 @@ mkdir -p "$prefix/bin" "$prefix/models"
 "$python" -m venv "$prefix/venv"
 PIP_CONFIG_FILE=/dev/null "$prefix/venv/bin/python" -m pip install --quiet --no-index \
     --no-cache-dir --disable-pip-version-check --find-links "$here/wheels" enclave
+# Without their declared dependencies (requirements-no-deps.txt says why).
+PIP_CONFIG_FILE=/dev/null "$prefix/venv/bin/python" -m pip install --quiet --no-index \
+    --no-cache-dir --disable-pip-version-check --find-links "$here/wheels" --no-deps \
+    -r "$here/requirements-no-deps.txt"
 
 say "installing the models into $prefix/models"
 for model in "$here"/models/*.gguf; do
