@@ -64,15 +64,12 @@ def test_progress_lines_come_before_the_end_and_a_stop_leaves_a_resumable_batch(
         tmp_path: Path) -> None:
     folder = pdf_folder(tmp_path)
     data_dir = tmp_path / "data"
-    process = start_ingest(folder, "--json", "--data-dir", data_dir)
-    try:
+    with start_ingest(folder, "--json", "--data-dir", data_dir) as process:
         first = read_until_file(process)
         assert process.poll() is None, "the first lines came while the batch still ran"
         process.send_signal(signal.SIGTERM)
         assert process.stdout is not None
         rest = [json.loads(line) for line in process.stdout]
-    finally:
-        process.wait(timeout=600)
     assert process.returncode == 128 + signal.SIGTERM
     file_line = first[-1]
     assert Path(file_line["file"]).name == "a_damaged.pdf" and file_line["status"] == "failed"
