@@ -112,9 +112,24 @@ class ProgressLines:
             self._stream.write(json.dumps(line) + "\n")
             self._stream.flush()
         except (BrokenPipeError, ValueError):  # the reader left; indexing goes on
+            _discard(self._stream)
             self._stream = None
             return
         self._written = now
+
+
+def _discard(stream: IO[str]) -> None:
+    """Point a closed pipe's descriptor at /dev/null, so the interpreter's last flush of
+    what is still buffered does not fail at exit (Python's advice for SIGPIPE)."""
+    try:
+        target = stream.fileno()
+    except (OSError, ValueError, AttributeError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, target)
+    finally:
+        os.close(devnull)
 
 
 def _status(progress: IngestProgress) -> str:
