@@ -6,7 +6,6 @@ import argparse
 import getpass
 import json
 import logging
-import os
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -18,6 +17,9 @@ from app.cli_eval import register as register_eval
 from app.cli_models import register as register_models
 from app.cli_selfcheck import register as register_selfcheck
 from app.export import ExportFormat, export_conversation
+from app.ingest_lines import Heartbeat, ProgressLines, StopOnSignal
+from app.ingest_lines import shown as _shown
+from app.pending_batch import PendingBatch, PendingBatchFile
 from documents.errors import EnclaveError
 from documents.library import IngestProgress, IngestReport
 from documents.query_filter import QueryFilter
@@ -61,10 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
                      help="index the bundled sample documents into an empty library")
 
     ingest = commands.add_parser("ingest", parents=[common], help="add files or folders")
-    ingest.add_argument("paths", nargs="+", type=Path)
+    ingest.add_argument("paths", nargs="*", type=Path)
     ingest.add_argument("--password", default=None,
                         help="password tried on every encrypted PDF, folders included")
-    ingest.add_argument("--json", action="store_true", help="print a JSON report")
+    ingest.add_argument("--json", action="store_true",
+                        help="print progress as JSON lines, then the report as the last line")
+    ingest.add_argument("--resume", action="store_true",
+                        help="also index what a stopped or cut batch left unfinished")
     ingest.add_argument("--ocr", action="store_true",
                         help="read scanned PDF pages and pictures by text recognition (slow)")
 
@@ -212,11 +217,6 @@ def _progress_printer(enabled: bool) -> Callable[[IngestProgress], None] | None:
     return show
 
 
-def _shown(path: Path) -> str:
-    """A path as a terminal can print it, even when its name is not valid UTF-8."""
-    return os.fsencode(path).decode("utf-8", "replace")
-
-
 def report_lines(report: IngestReport) -> list[str]:
     lines = [f"added {len(report.added)}, replaced {len(report.replaced)}, unchanged "
              f"{len(report.unchanged)}, removed {len(report.removed)}, failed "
@@ -226,34 +226,69 @@ def report_lines(report: IngestReport) -> list[str]:
     lines += [f"  indexed, note: {_shown(note.path)}: {note.reason}\n    {note.advice}"
               for note in report.notes]
     if report.cancelled:
-        lines.append("  cancelled: the files above were kept; run again to finish")
+        lines.append("  stopped: the files above were kept; `ingest --resume` finishes the batch")
     return lines
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    """Index the paths; progress as JSON lines for --json or a log (see `app.ingest_lines`).
+
+    The batch is recorded as pending until it completes, so a run that is stopped (SIGTERM,
+    Ctrl-C, a timeout) or killed can be finished by `ingest --resume`, or from the window.
+    A stop ends the batch after the file at work and still prints the partial report.
+    """
     workspace = workspace_for(args)
     try:
-        report = workspace.library.add(args.paths, _progress_printer(sys.stderr.isatty()),
-                                       threading.Event(), password=args.password)
+        pending = PendingBatchFile(workspace.data_dir, workspace.unlock().key)
+        earlier = pending.load()
+        paths = [path.expanduser().resolve() for path in args.paths]
+        if args.resume and earlier is not None:
+            paths = list(dict.fromkeys([*map(Path, earlier.paths), *paths]))
+        if not paths:
+            raise CliError("nothing to index: name files or folders"
+                           + ("" if args.resume else ", or --resume an unfinished batch"))
+        others = [p for p in (earlier.paths if earlier else []) if Path(p) not in paths]
+        pending.save(PendingBatch([*others, *map(str, paths)]))
+        lines = ProgressLines(sys.stdout) if args.json else (
+            None if sys.stderr.isatty() else ProgressLines(sys.stderr))
+        cancel = threading.Event()
+        with StopOnSignal(cancel) as stop, Heartbeat(lines.heartbeat if lines else _no_beat):
+            report = workspace.library.add(
+                paths, lines if lines is not None else _progress_printer(sys.stderr.isatty()),
+                cancel, password=args.password)
+        if not report.cancelled:
+            pending.save(PendingBatch(others))
     finally:
         workspace.close()
-    if sys.stderr.isatty():
+    if lines is None and sys.stderr.isatty():
         print(file=sys.stderr)
     if args.json:
-        print(json.dumps({
-            "added": [str(p) for p in report.added], "replaced": [str(p) for p in report.replaced],
-            "unchanged": [str(p) for p in report.unchanged],
-            "removed": [str(p) for p in report.removed],
-            "failed": [{"file": _shown(e.path), "reason": e.kind.value, "detail": e.detail,
-                        "advice": e.advice} for e in report.failed],
-            "notes": [{"file": _shown(n.path), "note": n.kind.value, "detail": n.detail,
-                       "advice": n.advice} for n in report.notes],
-            "pages": report.pages, "chunks": report.chunks}, indent=2))
+        assert lines is not None
+        lines.final(report_json(report))
     else:
         print("\n".join(report_lines(report)))
+    if report.cancelled:
+        return 128 + stop.signal if stop.signal else 1
     # Non-zero whenever a file was not indexed: a script must not take a partial batch
     # for a complete one. The report above says which files, and why.
     return 1 if report.failed else 0
+
+
+def _no_beat() -> None:
+    """The heartbeat of a batch shown on a terminal's progress line: nothing to write."""
+
+
+def report_json(report: IngestReport) -> dict[str, object]:
+    """`ingest --json`'s report: every file's fate, and whether a stop cut the batch."""
+    return {
+        "added": [str(p) for p in report.added], "replaced": [str(p) for p in report.replaced],
+        "unchanged": [str(p) for p in report.unchanged],
+        "removed": [str(p) for p in report.removed],
+        "failed": [{"file": _shown(e.path), "reason": e.kind.value, "detail": e.detail,
+                    "advice": e.advice} for e in report.failed],
+        "notes": [{"file": _shown(n.path), "note": n.kind.value, "detail": n.detail,
+                   "advice": n.advice} for n in report.notes],
+        "pages": report.pages, "chunks": report.chunks, "cancelled": report.cancelled}
 
 
 def cmd_ask(args: argparse.Namespace) -> int:

@@ -81,6 +81,7 @@ class Embedder:
         self._model: Any = None
         self._session: Any = None
         self._onnx_tokenizer: Any = None
+        self._pad_id = 0
         self._offsets_tokenizer: Any = None
         self._dimension: int | None = None
         self._lock = threading.Lock()
@@ -188,11 +189,11 @@ class Embedder:
         tokenizer = Tokenizer.from_file(str(path))
         tokenizer.no_truncation()
         tokenizer.no_padding()
-        if for_batches:
+        if for_batches:  # Padded batch by batch (`_padded`), to each batch's longest text.
             tokenizer.enable_truncation(self._max_seq_length())
-            pad = str(self._tokenizer_config().get("pad_token") or "[PAD]")
-            pad_id = tokenizer.token_to_id(pad)
-            tokenizer.enable_padding(pad_id=0 if pad_id is None else pad_id, pad_token=pad)
+            pad_id = tokenizer.token_to_id(str(self._tokenizer_config().get("pad_token")
+                                               or "[PAD]"))
+            self._pad_id = 0 if pad_id is None else int(pad_id)
         return tokenizer
 
     def _tokenizer_config(self) -> dict[str, Any]:
@@ -289,34 +290,50 @@ class Embedder:
 
     # -- encoding --------------------------------------------------------------------------
     def encode(self, texts: Sequence[str]) -> Vectors:
+        """Unit vectors of `texts`, in order; a text given twice is embedded once.
+
+        Libraries repeat themselves (the same disclaimer in every annual report, a form's
+        boilerplate on every page), so identical chunks of a batch share one encoding.
+        """
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        unique = list(dict.fromkeys(texts))
+        vectors = self._encode_unique(unique)
+        if len(unique) == len(texts):
+            return vectors
+        row = {text: number for number, text in enumerate(unique)}
+        return vectors[[row[text] for text in texts]]
+
+    def _encode_unique(self, texts: list[str]) -> Vectors:
         if self.backend != TORCH:
-            return self._encode_onnx(list(texts))
+            return self._encode_onnx(texts)
         model = self.load()
         with self._encode_lock:
             vectors = model.encode(
-                list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+                texts, batch_size=self.batch_size, normalize_embeddings=True,
                 convert_to_numpy=True, show_progress_bar=False,
             )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def _encode_onnx(self, texts: list[str]) -> Vectors:
-        """As SentenceTransformer.encode does: longest first, so batches carry little padding."""
+        """Tokenized once, then batched by token count, so a batch holds texts of one length.
+
+        SentenceTransformer.encode sorts by characters; word pieces per character vary
+        threefold between prose, tables and other scripts, and every pad token costs as much
+        as a real one. Sorting by the tokens themselves leaves almost no padding.
+        """
         session = self.load()
         pooling = self._pooling_config()
         inputs = {node.name for node in session.get_inputs()}
-        order = np.argsort([-len(text) for text in texts], kind="stable")
+        with self._encode_lock:
+            encodings = self._onnx_tokenizer.encode_batch(texts)
+        order = np.argsort([-len(encoding.ids) for encoding in encodings], kind="stable")
         result: Vectors | None = None
         for start in range(0, len(texts), self.batch_size):
             batch = order[start:start + self.batch_size]
-            with self._encode_lock:
-                encodings = self._onnx_tokenizer.encode_batch([texts[i] for i in batch])
-            encoded = {"input_ids": [e.ids for e in encodings],
-                       "attention_mask": [e.attention_mask for e in encodings],
-                       "token_type_ids": [e.type_ids for e in encodings]}
-            feed = {name: np.asarray(encoded[name], dtype=np.int64)
-                    for name in inputs if name in encoded}
+            feed = {name: array for name, array in
+                    _padded([encodings[i] for i in batch], self._pad_id).items()
+                    if name in inputs}
             if "token_type_ids" in inputs and "token_type_ids" not in feed:
                 feed["token_type_ids"] = np.zeros_like(feed["input_ids"])
             hidden = session.run(None, feed)[0]
@@ -335,6 +352,20 @@ class Embedder:
             architecture = ",".join(json.loads(config.read_text()).get("architectures", []))
         return {"name": self.name, "path": str(self.model_dir), "architecture": architecture,
                 "backend": self.backend}
+
+
+def _padded(encodings: Sequence[Any], pad_id: int) -> dict[str, npt.NDArray[np.int64]]:
+    """The model's inputs for these encodings, padded to the longest (as the tokenizer would)."""
+    width = max(len(encoding.ids) for encoding in encodings)
+    arrays = {"input_ids": np.full((len(encodings), width), pad_id, dtype=np.int64),
+              "attention_mask": np.zeros((len(encodings), width), dtype=np.int64),
+              "token_type_ids": np.zeros((len(encodings), width), dtype=np.int64)}
+    for row, encoding in enumerate(encodings):
+        length = len(encoding.ids)
+        arrays["input_ids"][row, :length] = encoding.ids
+        arrays["attention_mask"][row, :length] = encoding.attention_mask
+        arrays["token_type_ids"][row, :length] = encoding.type_ids
+    return arrays
 
 
 def _pool(hidden: npt.NDArray[np.float32], mask: npt.NDArray[np.int64],

@@ -21,10 +21,11 @@ class Settings:
 
     model_path: str = ""
     embedder_path: str = ""
-    #: How the embedder runs: "onnx" (exported locally on first use; torch if that fails),
-    #: "torch" (the same vectors, slower) or "onnx-int8" (fastest; its vectors differ a
-    #: little, so switching to or from it asks for a re-index).
-    embedder_backend: str = "onnx"
+    #: How the embedder runs: "onnx-int8" (the default: int8 weights, about 1.6x faster
+    #: than "onnx" with retrieval as good, docs/benchmarks.md), "onnx" (float, exported
+    #: locally on first use; torch if that fails) or "torch" (the float vectors, slower).
+    #: int8 vectors differ a little, so switching to or from it asks for a re-index.
+    embedder_backend: str = "onnx-int8"
     context_tokens: int = 4096
     #: Layers llama.cpp puts on the GPU; -1 (automatic): all of them when llama.cpp was
     #: built with GPU support, none otherwise (`model_info.effective_gpu_layers`).

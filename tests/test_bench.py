@@ -144,6 +144,7 @@ def test_ingest_and_retrieve_benches_on_tiny_inputs(docs_dir: Path) -> None:
     ingest = run_ingest(Settings(), [docs_dir], backends=[], runs=1)
     assert ingest.details["files_indexed"] == 1 and ingest.details["chunks"] > 0
     assert ingest.ratios["pipeline_vs_raw_encode"] > 0
+    assert ingest.ratios["pipeline_vs_own_encode"] > 0
     assert ingest.figures["peak_rss_mib"].value > 0
     retrieve = run_retrieve(Settings(), [300], queries=3)
     assert retrieve.details["sizes"]["300"]["index"]["kind"] == "exact"

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,11 +25,19 @@ def enclave(*args: str | Path, check: bool = True) -> subprocess.CompletedProces
     return result
 
 
+def last_line(stdout: str) -> dict[str, Any]:
+    """`ingest --json`'s report: the last of its JSON lines, after the progress ones."""
+    lines = [json.loads(line) for line in stdout.splitlines()]
+    assert all(line["event"] in ("progress", "file") for line in lines[:-1]), lines
+    report: dict[str, Any] = lines[-1]
+    return report
+
+
 @pytest.fixture(scope="module")
 def xquad_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data_dir = tmp_path_factory.mktemp("xquad-data")
-    report = json.loads(enclave("ingest", XQUAD / "documents", "--data-dir", data_dir,
-                                "--json").stdout)
+    report = last_line(enclave("ingest", XQUAD / "documents", "--data-dir", data_dir,
+                               "--json").stdout)
     assert len(report["added"]) == 48 and not report["failed"]
     return data_dir
 
@@ -103,7 +112,8 @@ def test_ingest_reports_every_file_uses_the_password_for_a_folder_and_exits_non_
     result = enclave("ingest", folder, "--password", BATCH_PASSWORD, "--json",
                      "--data-dir", tmp_path / "data", check=False)
     assert result.returncode == 1, result.stderr
-    report = json.loads(result.stdout)
+    report = last_line(result.stdout)
+    assert report["event"] == "report" and report["cancelled"] is False
     assert sorted(Path(p).name for p in report["added"]) == [
         "a_note.md", "b_surrogate.pdf", "d_protected.pdf"]
     [failed] = report["failed"]

@@ -18,6 +18,9 @@ from documents.embedder import Embedder
 from documents.library import DATABASE_FILE, Library
 from inference.conversations import ConversationStore
 from inference.encryption import unlock
+from inference.paths import models_dir
+from inference.settings import Settings
+from inference.workspace import EMBEDDER_EXPORTS_DIR
 from tests.conftest import REPO, XQUAD
 
 pytestmark = pytest.mark.slow
@@ -84,7 +87,10 @@ def test_kill_during_ingest_leaves_whole_documents_and_resumes(tmp_path: Path,
         assert mismatched == [], "a document was half-written"
     finally:
         db.close()
-    library = Library(data_dir, embedder, key=key)
+    # The CLI indexed with the app's default backend: reopen with the same one.
+    default = Embedder(embedder.model_dir, backend=Settings().embedder_backend,
+                       cache_dir=models_dir() / EMBEDDER_EXPORTS_DIR)
+    library = Library(data_dir, default, key=key)
     try:
         assert library.store.fts_integrity()
         assert library._vector_index().size == library.store.chunk_count()

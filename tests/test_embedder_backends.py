@@ -94,3 +94,20 @@ def test_bad_backend_settings_are_refused(embedder: Embedder) -> None:
         Embedder(embedder.model_dir, backend="tensorflow")
     with pytest.raises(ValueError, match="cache directory"):
         Embedder(embedder.model_dir, backend=ONNX)
+
+
+def test_batches_by_token_length_and_repeated_texts_keep_each_vector(embedder: Embedder) -> None:
+    """Texts of very different token counts (prose, a table, Korean, one past the window)
+    and repeated ones: each row is the text's own vector, as if embedded alone."""
+    from inference.paths import models_dir
+    from inference.workspace import EMBEDDER_EXPORTS_DIR
+
+    onnx = Embedder(embedder.model_dir, backend=ONNX,
+                    cache_dir=models_dir() / EMBEDDER_EXPORTS_DIR)
+    texts = [*TEXTS, "| 2022 | 1,234.5 | 7.8% | (12.0) |" * 12, "코로나바이러스감염증 국내 확진자",
+             "word " * 600, TEXTS[1], "short", TEXTS[1]]
+    vectors = onnx.encode(texts)
+    alone = np.stack([onnx.encode([text])[0] for text in texts])
+    assert np.abs(vectors - alone).max() < 1e-4
+    assert (vectors * embedder.encode(texts)).sum(axis=1).min() > 0.9999
+    assert np.array_equal(vectors[1], vectors[-1]) and np.array_equal(vectors[3], vectors[-2])

@@ -45,8 +45,8 @@ MAX_GPU_LAYERS = 999
 MAX_THREADS = 256
 #: (Settings.embedder_backend, what the user sees); documents/embedder.py has the backends.
 EMBEDDER_BACKENDS = (
-    ("onnx", "ONNX Runtime (default)"),
-    ("onnx-int8", "ONNX Runtime, int8: fastest, re-indexes"),
+    ("onnx-int8", "ONNX Runtime, int8 (default): fastest"),
+    ("onnx", "ONNX Runtime, float: exact vectors, slower, re-indexes"),
     ("torch", "PyTorch"),
 )
 

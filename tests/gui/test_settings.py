@@ -140,7 +140,7 @@ def test_forced_audit_log_locks_its_checkbox(open_window: OpenWindow, tmp_path: 
 
 
 @pytest.mark.slow
-def test_choosing_the_int8_embedder_reindexes_and_search_keeps_working(
+def test_choosing_the_float_embedder_reindexes_and_search_keeps_working(
         open_window: OpenWindow, tmp_path: Path, qtbot: QtBot, critical: list[str],
         docs_dir: Path) -> None:
     data_dir = tmp_path / "data"
@@ -151,16 +151,16 @@ def test_choosing_the_int8_embedder_reindexes_and_search_keeps_working(
                     and not window.indexing_lane.busy, timeout=LOAD_TIMEOUT_MS)
 
     dialog = window.open_settings()
-    assert dialog.embedder_backend.currentData() == "onnx"
-    dialog.embedder_backend.setCurrentIndex(dialog.embedder_backend.findData("onnx-int8"))
+    assert dialog.embedder_backend.currentData() == "onnx-int8", "the default"
+    dialog.embedder_backend.setCurrentIndex(dialog.embedder_backend.findData("onnx"))
     dialog.accept()
 
     assert critical == [] and not dialog.isVisible()
     saved = json.loads((data_dir / SETTINGS_FILE).read_text(encoding="utf-8"))
-    assert saved["embedder_backend"] == "onnx-int8"
+    assert saved["embedder_backend"] == "onnx"
     qtbot.waitUntil(lambda: window.status.embedder_label.state is LoadState.READY
                     and not window.indexing_lane.busy, timeout=LOAD_TIMEOUT_MS)
     library = window.workspace.library
-    assert library.embedder.backend == "onnx-int8" and not library.needs_reindex()
+    assert library.embedder.backend == "onnx" and not library.needs_reindex()
     assert library.store.chunk_count() == chunks, "re-embedded, nothing lost"
     assert library.search("Which river flows through Warsaw?", 1)[0].document_name == "Warsaw.md"
