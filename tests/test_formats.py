@@ -266,11 +266,11 @@ def test_label_survives_the_store_and_a_reopen(indexed: tuple[Library, IngestRep
 
 
 def test_an_older_database_gains_the_label_column(tmp_path: Path) -> None:
-    """A version-1 library (no chunks.label) opens, is migrated, and keeps its chunks."""
+    """A version-2 library (metadata, but no chunks.label) opens and is migrated."""
     store = Store(tmp_path / "old.sqlite3")
     with store.transaction() as db:
         db.execute("ALTER TABLE chunks DROP COLUMN label")
-        db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+        db.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     store.close()
     reopened = Store(tmp_path / "old.sqlite3")
     try:
