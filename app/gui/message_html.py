@@ -113,6 +113,20 @@ def coverage_html(index: int, coverage: CoverageInfo, expanded: bool) -> str:
     return "".join(rows)
 
 
+def _uncovered_note(entry: ChatEntry) -> str:
+    """Why there is no answer: nothing close enough was found, or the model found no answer
+    in passages that were close.
+
+    The two call for different actions: the first for other documents, the second for a
+    look at the passages themselves, which may well hold the answer a small model missed.
+    """
+    if not entry.citations:
+        return _note(_UNCOVERED_BG, "Not covered by your documents", entry.text)
+    return _note(_UNCOVERED_BG, "No answer found in the closest passages",
+                 "The model did not find the answer in the passages below, the closest to "
+                 "your question. Open them to check, or ask again in other words.")
+
+
 def entry_html(entry: ChatEntry, index: int, expanded: bool = False) -> str:
     """One finished bubble; `expanded` shows a whole-collection answer's files per bucket."""
     if entry.role == "user":
@@ -122,7 +136,7 @@ def entry_html(entry: ChatEntry, index: int, expanded: bool = False) -> str:
     if entry.error is not None:
         notes.append(_note(_ERROR_BG, "Something went wrong", entry.error))
     if not entry.covered:
-        notes.append(_note(_UNCOVERED_BG, "Not covered by your documents", entry.text))
+        notes.append(_uncovered_note(entry))
     if entry.stopped:
         notes.append(_note(_STOPPED_BG, "Stopped",
                            "You stopped this answer; the text above is what was written "
