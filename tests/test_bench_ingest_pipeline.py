@@ -62,6 +62,8 @@ def test_pipeline_stores_what_sequential_ingestion_would(library: Library, mixed
         ("c_empty.md", FailureKind.EMPTY), ("d_broken.pdf", FailureKind.DAMAGED)]
 
     stored = _stored_chunks(library)
+    #: What each chunk was embedded as: its context header (title, period, section), its text.
+    embedded = dict(library.store.embedded_texts())
     all_ids = [chunk_id for path in report.added for chunk_id, _ in stored[path]]
     assert all_ids == sorted(all_ids), "chunks are stored in file order"
     for path in report.added:
@@ -69,7 +71,7 @@ def test_pipeline_stores_what_sequential_ingestion_would(library: Library, mixed
         assert [text for _, text in stored[path]] == [c.text for c in expected]
         records = library.store.chunks(i for i, _ in stored[path])
         vectors = np.vstack([records[i].embedding for i, _ in stored[path]])
-        alone = embedder.encode([c.text for c in expected])
+        alone = embedder.encode([embedded[i] for i, _ in stored[path]])
         assert np.allclose(vectors, alone, atol=1e-4)
     assert report.chunks == sum(len(v) for v in stored.values())
     assert report.pages == 4 + 3
