@@ -26,6 +26,10 @@ from inference.prompt import Source
 
 #: What the window and the CLI say of a sentence no source span supports.
 NOT_FOUND = "not found in your documents"
+#: How much less similar a sentence may be when it states a number of its own (one not in
+#: the question) that its span holds: the exact figure is evidence that wording is not.
+#: A table row ("Revenue 7,724.3 1,835.8") reads little like the sentence quoting it.
+ANCHORED_MARGIN = 0.15
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _WORD = re.compile(r"[^\W\d_][\w'\u2019-]*")
@@ -102,11 +106,13 @@ class SentenceCheck:
     score: float
     quote: Quote | None
     missing: tuple[str, ...] = ()
+    #: The sentence states a number of its own (not the question's) that its quote holds.
+    anchored: bool = False
 
     def to_json(self) -> dict[str, object]:
         return {"sentence": self.sentence, "start": self.start, "end": self.end,
                 "supported": self.supported, "score": self.score,
-                "missing": list(self.missing),
+                "missing": list(self.missing), "anchored": self.anchored,
                 "quote": None if self.quote is None else self.quote.to_json()}
 
     @classmethod
@@ -118,7 +124,8 @@ class SentenceCheck:
             return cls(str(raw["sentence"]), _int(raw["start"]), _int(raw["end"]),
                        bool(raw["supported"]), float(str(raw["score"])),
                        Quote.from_json(quote) if isinstance(quote, dict) else None,
-                       tuple(str(m) for m in missing) if isinstance(missing, list) else ())
+                       tuple(str(m) for m in missing) if isinstance(missing, list) else (),
+                       bool(raw.get("anchored", False)))
         except (KeyError, TypeError, ValueError):
             return None
 
@@ -132,9 +139,16 @@ def checks_from_json(value: object) -> tuple[SentenceCheck, ...]:
     return tuple(check for check in checks if check is not None)
 
 
-def is_supported(score: float, missing: Sequence[str], threshold: float) -> bool:
-    """The rule: close enough in meaning, and no number or name of the sentence missing."""
-    return not missing and score >= threshold
+def is_supported(score: float, missing: Sequence[str], threshold: float,
+                 anchored: bool = False) -> bool:
+    """The rule: close enough in meaning, and no number or name of the sentence missing;
+    `ANCHORED_MARGIN` less close for a sentence whose own number its quote holds."""
+    return not missing and score >= threshold - (ANCHORED_MARGIN if anchored else 0.0)
+
+
+def own_numbers(sentence: str, question: str) -> set[str]:
+    """The numbers of `sentence` that its question does not already state."""
+    return facts(sentence)[0] - facts(question)[0]
 
 
 def answer_sentences(text: str) -> list[tuple[int, int]]:
@@ -262,9 +276,10 @@ def check_answer(encoder: Encoder, text: str, sources: Sequence[Source],
                       str(source.passage.document_path), source.passage.page,
                       source.passage.chunk_id, quote_span.text, quote_span.start,
                       quote_span.end)
+        anchored = not missing and bool(own_numbers(sentence, question))
         checks.append(SentenceCheck(sentence, start, end,
-                                    is_supported(score, missing, threshold), score, quote,
-                                    missing))
+                                    is_supported(score, missing, threshold, anchored), score,
+                                    quote, missing, anchored))
     return tuple(checks)
 
 

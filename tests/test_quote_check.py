@@ -195,3 +195,23 @@ def test_eval_quotes_recovers_the_sources_and_scores_the_flag(tmp_path: Path,
     assert row["answer_precision"] == 1.0 and row["answer_recall"] == 1.0
     assert group_of({**base, "answerable": False, "answer": "x", "contains": 0}) == \
         "unanswerable"
+
+
+TABLE = ("Financial Highlights\nIn millions of US dollars, except per-share amounts.\n"
+         "2019 2018\nRevenue 7,724.3 1,835.8\nOperating income 696.7 131.8\n"
+         "Net income 311.8 533.6\n")
+
+
+def test_a_figure_read_off_a_table_is_supported_by_its_number(embedder: Embedder) -> None:
+    """A table row reads little like a sentence quoting it; the exact figure is the evidence,
+    so an anchored sentence passes a little below the threshold, and a wrong figure never."""
+    question = "What was the revenue of Aldercrest Holdings in fiscal year 2019?"
+    table = source(1, TABLE)
+    (right,) = check_answer(embedder, "The revenue of Aldercrest Holdings in fiscal year "
+                            "2019 was 7,724.3 million US dollars.", [table], 0.55, question)
+    assert right.anchored and right.supported and right.score < 0.55
+    assert right.quote is not None and "7,724.3" in right.quote.text
+    (wrong,) = check_answer(embedder, "The revenue of Aldercrest Holdings in fiscal year "
+                            "2019 was 7,999.0 million US dollars.", [table], 0.55, question)
+    assert not wrong.anchored and not wrong.supported and "7999.0" in wrong.missing
+    assert not is_supported(right.score, (), 0.55)  # Without the anchor it would fail.

@@ -172,7 +172,7 @@ def _row(answers: Sequence[CheckedAnswer], threshold: float) -> dict[str, Any]:
 
 
 def _flags(checks: Sequence[SentenceCheck], threshold: float) -> list[bool]:
-    return [not is_supported(c.score, c.missing, threshold) for c in checks]
+    return [not is_supported(c.score, c.missing, threshold, c.anchored) for c in checks]
 
 
 def _rate(part: int, whole: int) -> float | None:
