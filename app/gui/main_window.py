@@ -355,6 +355,10 @@ class MainWindow(QMainWindow):
         if embedder_changed:
             workspace.switch_embedder(new.embedder_backend)
             self.loader.reload_embedder()
+        if new.ocr != old.ocr:
+            self.status.showMessage(f"Settings saved; OCR will be {'on' if new.ocr else 'off'} "
+                                    "from the next start", 8000)
+            return
         self.status.showMessage("Settings saved", 4000)
 
     def shutdown(self) -> None:

@@ -152,6 +152,16 @@ class SettingsDialog(QDialog):
             "int8 embeds about twice as fast as PyTorch with nearly the same search quality; "
             "its vectors differ, so switching to or from it re-indexes your documents.")
         form.addRow("Embedder:", self.embedder_backend)
+
+        self.ocr = QCheckBox("Read scanned pages and pictures (OCR)", group)
+        self.ocr.setChecked(self.settings.ocr)
+        self.ocr.setToolTip(
+            "Recognises the text of PDF pages that have none, and of PNG, JPEG and TIFF files, "
+            "on this computer. Slow: about half a minute a page on a laptop.")
+        form.addRow("Documents:", self.ocr)
+        ocr_note = QLabel("Takes effect the next time Enclave starts.", group)
+        ocr_note.setObjectName("dialogMeta")
+        form.addRow("", ocr_note)
         return group
 
     def _build_privacy_group(self) -> QGroupBox:
@@ -247,7 +257,7 @@ class SettingsDialog(QDialog):
             model_path=model_path, gpu_layers=self.gpu_layers.value(),
             context_tokens=self.context_size.value(), threads=self.threads.value(),
             audit_log=audit, audit_question_text=self.audit_question_text.isChecked(),
-            embedder_backend=str(self.embedder_backend.currentData()))
+            embedder_backend=str(self.embedder_backend.currentData()), ocr=self.ocr.isChecked())
 
     # -- Qt --------------------------------------------------------------------------------
     def accept(self) -> None:

@@ -69,7 +69,19 @@ def test_dialog_shows_the_current_values(open_window: OpenWindow, tmp_path: Path
     assert dialog.audit_log.isChecked() and dialog.audit_log.isEnabled()
     assert not dialog.audit_question_text.isChecked()
     assert not dialog.lock_markers and dialog.model_combo.isEnabled()
+    assert not dialog.ocr.isChecked()
     dialog.reject()
+
+
+def test_turning_ocr_on_is_saved_for_the_next_start(open_window: OpenWindow,
+                                                    tmp_path: Path) -> None:
+    window = open_window(tmp_path / "data", start=False)
+    dialog = window.open_settings()
+    dialog.ocr.setChecked(True)
+    dialog.accept()
+    saved = json.loads((tmp_path / "data" / "settings.json").read_text())
+    assert saved["ocr"] is True and window.workspace.settings.ocr
+    assert "OCR will be on from the next start" in window.status.currentMessage()
 
 
 def test_changing_context_size_saves_and_reloads_the_model(
