@@ -143,7 +143,8 @@ def test_a_real_answer_carries_its_check_into_json_and_the_store(
         assert passages[check.quote.chunk_id].text[check.quote.start:check.quote.end] == \
             check.quote.text
         assert check.supported == is_supported(check.score, check.missing,
-                                               AnswerSettings().quote_similarity)
+                                               AnswerSettings().quote_similarity,
+                                               check.anchored)
     shown = answer.to_json()["check"]
     assert isinstance(shown, list) and len(shown) == len(answer.check)
     assert set(shown[0]) >= {"sentence", "supported", "score", "quote"}
