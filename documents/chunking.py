@@ -62,7 +62,13 @@ class Chunk:
     @property
     def embedded(self) -> str:
         """The text the embedder sees: the header, then the passage."""
-        return f"{self.context}\n{self.text}" if self.context else self.text
+        return embedded_text(self.context, self.text)
+
+
+def embedded_text(context: str, text: str) -> str:
+    """What a chunk is embedded as: its context header, then its text. One definition, so
+    a reindex from the store embeds exactly what ingestion did."""
+    return f"{context}\n{text}" if context else text
 
 
 @dataclass(frozen=True)

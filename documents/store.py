@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from documents.chunking import Chunk
+from documents.chunking import Chunk, embedded_text
 from documents.crypto import open_database
 from documents.embedder import Vectors
 from documents.metadata import DocumentMetadata
@@ -312,7 +312,7 @@ class Store:
     def embedded_texts(self) -> list[tuple[int, str]]:
         """Each chunk's text as it is embedded: its context header, then its text."""
         with self.lock:
-            return [(int(r[0]), f"{r[1]}\n{r[2]}" if r[1] else str(r[2])) for r in
+            return [(int(r[0]), embedded_text(str(r[1]), str(r[2]))) for r in
                     self._db.execute("SELECT id, context, text FROM chunks ORDER BY id")]
 
     def update_embeddings(self, ids: Sequence[int], vectors: Vectors) -> None:
