@@ -114,9 +114,28 @@ def progress_text(estimate: BatchEstimate, current: str, current_pages: int | No
     if estimate.pages:
         parts.append(f"{estimate.pages:,} page{'s' if estimate.pages != 1 else ''}")
     if estimate.pages_per_s and estimate.done and not estimate.stalled:
-        parts.append(f"{estimate.pages_per_s:.0f} pages/s" if estimate.pages_per_s >= 10
-                     else f"{estimate.pages_per_s:.1f} pages/s")
+        parts.append(_rate(estimate.pages_per_s))
     left = format_time_left(estimate.seconds_left)
     if left:
         parts.append(left)
     return ProgressText(title, " · ".join(parts))
+
+
+def ocr_progress_text(current: str, done: int, total: int, pages_per_s: float | None,
+                      seconds_left: float | None) -> ProgressText:
+    """The batch's OCR phase, which counts pages, not files (a scan is read a page in seconds):
+    'Reading scan.pdf by text recognition (OCR)' over '3 of 12 scanned pages · 0.4 pages/s ·
+    about 1 min left'."""
+    title = f"Reading {current} by text recognition (OCR)" if current else (
+        "Reading scanned pages by text recognition (OCR)")
+    parts = [f"{done:,} of {total:,} scanned page{'s' if total != 1 else ''}"]
+    if pages_per_s:
+        parts.append(_rate(pages_per_s))
+    left = format_time_left(seconds_left)
+    if left:
+        parts.append(left)
+    return ProgressText(title, " · ".join(parts))
+
+
+def _rate(pages_per_s: float) -> str:
+    return f"{pages_per_s:.0f} pages/s" if pages_per_s >= 10 else f"{pages_per_s:.1f} pages/s"

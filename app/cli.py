@@ -212,8 +212,12 @@ def _progress_printer(enabled: bool) -> Callable[[IngestProgress], None] | None:
     def show(progress: IngestProgress) -> None:
         path = progress.path or progress.current  # a finished file, or the one at work
         name = path.name if path else ""
-        print(f"\r[{progress.done}/{progress.total}] {progress.chunks} chunks  {name[:50]:<50}",
-              end="", file=sys.stderr, flush=True)
+        counts = f"[{progress.done}/{progress.total}] {progress.chunks} chunks"
+        if progress.ocr_total:  # the OCR phase: scanned pages, seconds each
+            rate = progress.ocr_pages_per_s
+            counts = (f"[OCR {progress.ocr_done}/{progress.ocr_total} pages"
+                      + (f", {rate:.1f} pages/s]" if rate else "]"))
+        print(f"\r{counts}  {name[:50]:<50}", end="", file=sys.stderr, flush=True)
     return show
 
 
@@ -227,6 +231,7 @@ def report_lines(report: IngestReport) -> list[str]:
               for note in report.notes]
     if report.cancelled:
         lines.append("  stopped: the files above were kept; `ingest --resume` finishes the batch")
+        lines += [f"  not indexed yet: {_shown(path)}" for path in report.not_done]
     return lines
 
 
@@ -288,7 +293,8 @@ def report_json(report: IngestReport) -> dict[str, object]:
                     "advice": e.advice} for e in report.failed],
         "notes": [{"file": _shown(n.path), "note": n.kind.value, "detail": n.detail,
                    "advice": n.advice} for n in report.notes],
-        "pages": report.pages, "chunks": report.chunks, "cancelled": report.cancelled}
+        "pages": report.pages, "chunks": report.chunks, "cancelled": report.cancelled,
+        "not_done": [_shown(path) for path in report.not_done]}
 
 
 def cmd_ask(args: argparse.Namespace) -> int:

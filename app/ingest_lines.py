@@ -5,7 +5,10 @@ heartbeat every `HEARTBEAT_S` seconds while nothing else was written, so a log s
 batch that is alive even inside a 350-page book. Each line is flushed as it is written:
 `ingest --json | head` shows the first files while the batch runs. Rates and time left come
 from the same smoothed `BatchEstimate` as the window's progress line; they are null until
-they mean something. Qt-free; the clock is injectable so the lines are tested without one.
+they mean something. In the batch's OCR phase (scans and pictures, read after the files with
+text) a line comes per page recognised, and every line carries the phase's own counts:
+`ocr_pages_done`, `ocr_pages_total`, `ocr_pages_per_s` and `ocr_eta_s`. Qt-free; the clock
+is injectable so the lines are tested without one.
 """
 
 from __future__ import annotations
@@ -103,6 +106,12 @@ class ProgressLines:
                             if estimate.pages_per_s is not None else None),
             "eta_s": round(left, 1) if left is not None else None,
             "elapsed_s": round(now - self._started, 2)})
+        if last is not None and last.ocr_total:
+            rate, ocr_left = last.ocr_pages_per_s, last.ocr_seconds_left
+            line.update({
+                "ocr_pages_done": last.ocr_done, "ocr_pages_total": last.ocr_total,
+                "ocr_pages_per_s": round(rate, 3) if rate is not None else None,
+                "ocr_eta_s": round(ocr_left, 1) if ocr_left is not None else None})
         return line
 
     def _write(self, line: dict[str, Any], now: float) -> None:

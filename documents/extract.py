@@ -76,6 +76,20 @@ class Page:
     label: str | None = None
 
 
+class OcrDeferred(Exception):  # noqa: N818 (a signal to the caller, not an error)
+    """Raised instead of recognising text when the caller defers OCR to the end of a batch:
+    `pages` pages of the file need it. The file is read again, with OCR, later."""
+
+    def __init__(self, path: Path, pages: int) -> None:
+        super().__init__(f"{path}: {pages} page(s) to read by text recognition")
+        self.path = path
+        self.pages = pages
+
+
+class ReadingCancelled(Exception):  # noqa: N818 (a request, not an error)
+    """Raised by a `PageDone` callback to stop recognising a file after the page just read."""
+
+
 def is_supported(path: Path, ocr: bool = False) -> bool:
     """A file a folder walk picks up: one Enclave reads, or one it refuses with a reason of
     its own (a macro-enabled Office file) rather than skipping in silence. Pictures only
@@ -91,13 +105,14 @@ def technical(error: BaseException) -> str:
 
 
 def extract_pages(path: Path, password: Passwords = None, ocr: bool = False,
-                  page_done: PageDone | None = None) -> list[Page]:
+                  page_done: PageDone | None = None, defer_ocr: bool = False) -> list[Page]:
     """Read `path` into pages, or raise DocumentError saying what is wrong with it.
 
     `password` is one password or several to try, in order, on an encrypted PDF (the empty
     password is always tried last, so a PDF with only an owner password opens unasked).
     With `ocr`, PDF pages without text and pictures are read by text recognition, and
-    `page_done` is said after each such page.
+    `page_done` is said after each such page; with `defer_ocr` too, a file that needs OCR
+    raises OcrDeferred instead (a batch indexes the files with text first).
     """
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES | MACRO_SUFFIXES:
@@ -114,13 +129,14 @@ def extract_pages(path: Path, password: Passwords = None, ocr: bool = False,
         raise DocumentError(path, FailureKind.UNREADABLE, error.strerror or "",
                             technical(error)) from error
     if suffix in IMAGE_SUFFIXES:
-        return _image_pages(path, data, ocr, page_done)
-    return pages_from_bytes(path, suffix, data, password, ocr=ocr, page_done=page_done)
+        return _image_pages(path, data, ocr, page_done, defer_ocr)
+    return pages_from_bytes(path, suffix, data, password, ocr=ocr, page_done=page_done,
+                            defer_ocr=defer_ocr)
 
 
 def pages_from_bytes(path: Path, suffix: str, data: bytes, password: Passwords = None,
                      depth: int = 0, ocr: bool = False,
-                     page_done: PageDone | None = None) -> list[Page]:
+                     page_done: PageDone | None = None, defer_ocr: bool = False) -> list[Page]:
     """`data`, the content of a file named with `suffix`, read into pages (see
     `extract_pages`); e-mails read their attachments with it, `depth` deep in e-mails."""
     if suffix in MACRO_SUFFIXES:
@@ -131,7 +147,7 @@ def pages_from_bytes(path: Path, suffix: str, data: bytes, password: Passwords =
         pages = _pdf_pages(path, data, _candidates(password),
                            looks_encrypted=b"/Encrypt" in data)
         if ocr:
-            pages = _recognize_blank_pages(path, data, pages, page_done)
+            pages = _recognize_blank_pages(path, data, pages, page_done, defer_ocr)
         _check_text_amount(path, pages)
         return pages
     if suffix in DOCUMENT_SUFFIXES:
@@ -243,14 +259,17 @@ def ocr_label(number: int | None) -> str:
 
 
 def _recognize_blank_pages(path: Path, data: bytes, pages: list[Page],
-                           page_done: PageDone | None) -> list[Page]:
-    """Pages with (almost) no text layer, read again by text recognition."""
+                           page_done: PageDone | None, defer: bool = False) -> list[Page]:
+    """Pages with (almost) no text layer, read again by text recognition (or, with `defer`,
+    counted in an OcrDeferred)."""
     from documents.ocr import pdf_page_texts
 
     blank = [page.number for page in pages if page.number is not None
              and len("".join(page.text.split())) < _MIN_CHARS_PER_PAGE]
     if not blank:
         return pages
+    if defer:
+        raise OcrDeferred(path, len(blank))
     try:
         texts = pdf_page_texts(data, blank, page_done=page_done)
     except (ValueError, OSError, RuntimeError) as error:  # PDFium could not render it.
@@ -261,18 +280,21 @@ def _recognize_blank_pages(path: Path, data: bytes, pages: list[Page],
             else page for page in pages]
 
 
-def _image_pages(path: Path, data: bytes, ocr: bool,
-                 page_done: PageDone | None) -> list[Page]:
-    """A picture's text by recognition: one page, or one per frame of a multi-page TIFF."""
+def _image_pages(path: Path, data: bytes, ocr: bool, page_done: PageDone | None,
+                 defer: bool = False) -> list[Page]:
+    """A picture's text by recognition: one page, or one per frame of a multi-page TIFF
+    (with `defer`, their number in an OcrDeferred)."""
     if not ocr:
         raise DocumentError(path, FailureKind.OCR_OFF)
     if not data.strip():
         raise DocumentError(path, FailureKind.EMPTY)
     from PIL import UnidentifiedImageError
 
-    from documents.ocr import image_texts
+    from documents.ocr import image_frames, image_texts
 
     try:
+        if defer:
+            raise OcrDeferred(path, image_frames(data))
         texts = [clean(text) for text in image_texts(data, page_done)]
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
         raise DocumentError(path, FailureKind.DAMAGED, "", technical(error)) from error

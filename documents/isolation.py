@@ -21,7 +21,14 @@ from pathlib import Path
 from typing import IO, Any, cast
 
 from documents.errors import DocumentError, FailureKind
-from documents.extract import Page, Passwords, extract_pages, technical
+from documents.extract import (
+    OcrDeferred,
+    Page,
+    PageDone,
+    Passwords,
+    extract_pages,
+    technical,
+)
 
 _HEADER = struct.Struct(">Q")
 _MEMORY_ENV = "ENCLAVE_PARSE_MEMORY_BYTES"
@@ -114,16 +121,21 @@ class IsolatedParser:
                 cwd=None if frozen else Path(__file__).resolve().parent.parent)
         return self._worker
 
-    def extract(self, path: Path, password: Passwords = None) -> list[Page]:
-        """`extract_pages` in the worker; raises DocumentError for every kind of failure."""
+    def extract(self, path: Path, password: Passwords = None, *, defer_ocr: bool = False,
+                page_done: PageDone | None = None) -> list[Page]:
+        """`extract_pages` in the worker; raises DocumentError for every kind of failure.
+
+        `page_done` is said here as each page is recognised; whatever it raises (a cancel)
+        stops the worker mid-file and reaches the caller. `defer_ocr`: see `extract_pages`.
+        """
         if sys.platform == "win32":  # No select() on pipes; parsed in-process.
-            return extract_pages(path, password, self.ocr)
+            return extract_pages(path, password, self.ocr, page_done, defer_ocr)
         with self._lock:
             worker = self._ensure_worker()
             assert worker.stdin is not None and worker.stdout is not None
             try:
                 tried = password if password is None or isinstance(password, str) else [*password]
-                _send(worker.stdin, [os.fspath(path), tried, self.ocr])
+                _send(worker.stdin, [os.fspath(path), tried, self.ocr, defer_ocr])
                 kind, payload = "page", cast(Any, None)
                 with selectors.DefaultSelector() as selector:
                     selector.register(worker.stdout, selectors.EVENT_READ)
@@ -133,13 +145,20 @@ class IsolatedParser:
                             raise DocumentError(path, FailureKind.TIMEOUT,
                                                 f"over {self.limits.seconds:g} seconds")
                         kind, payload = _receive(worker.stdout)
+                        if kind == "page" and page_done is not None:
+                            page_done()
             except (EOFError, BrokenPipeError):
                 code = worker.wait()
                 self._stop()
                 raise DocumentError(path, FailureKind.DAMAGED, "it made the document reader crash",
                                     f"the reader process exited with code {code}") from None
+            except BaseException:  # A cancel from `page_done`: the worker is mid-file.
+                self._stop()
+                raise
         if kind == "pages":
             return [Page(number, text, label) for number, text, label in payload]
+        if kind == "ocr":
+            raise OcrDeferred(path, int(payload))
         failure, detail, trace = payload
         raise DocumentError(path, FailureKind(failure), detail, trace)
 
@@ -158,14 +177,16 @@ def serve() -> None:
     requests, replies = sys.stdin.buffer, sys.stdout.buffer
     while True:
         try:
-            path, password, ocr = _receive(requests)
+            path, password, ocr, defer_ocr = _receive(requests)
         except EOFError:
             return
         reply: list[Any]
         try:
             pages = extract_pages(Path(path), password, ocr,
-                                  lambda: _send(replies, ["page", None]))
+                                  lambda: _send(replies, ["page", None]), defer_ocr)
             reply = ["pages", [[p.number, p.text, p.label] for p in pages]]
+        except OcrDeferred as deferred:
+            reply = ["ocr", deferred.pages]
         except DocumentError as error:
             reply = ["error", [error.kind.value, error.detail, error.technical]]
         except MemoryError as error:

@@ -9,10 +9,11 @@ import hashlib
 import logging
 import os
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -21,7 +22,16 @@ import numpy as np
 from documents.chunking import Chunk, ChunkingConfig, chunk_pages
 from documents.embedder import Embedder, Vectors
 from documents.errors import DocumentError, DocumentNote, EnclaveError, FailureKind
-from documents.extract import Page, Passwords, is_supported, little_text, technical
+from documents.extract import (
+    OcrDeferred,
+    Page,
+    PageDone,
+    Passwords,
+    ReadingCancelled,
+    is_supported,
+    little_text,
+    technical,
+)
 from documents.isolation import IsolatedParser
 from documents.keyword_search import KeywordSearch
 from documents.metadata import DocumentMetadata, derive_metadata, file_words, with_context
@@ -87,6 +97,25 @@ class IngestProgress:
     #: Start reports only: the file the batch now waits on, and its pages once extracted.
     current: Path | None = None
     current_pages: int | None = None
+    #: The OCR phase, after the files with text (see `Library.add`): pages recognised and
+    #: to recognise in the batch, and the seconds spent since the phase began. A report
+    #: with `ocr_total` and no `path` comes as each page is recognised.
+    ocr_done: int = 0
+    ocr_total: int = 0
+    ocr_seconds: float = 0.0
+
+    @property
+    def ocr_pages_per_s(self) -> float | None:
+        """Pages recognised per second in this batch's OCR phase; None before the first."""
+        if not self.ocr_done or self.ocr_seconds <= 0:
+            return None
+        return self.ocr_done / self.ocr_seconds
+
+    @property
+    def ocr_seconds_left(self) -> float | None:
+        """Seconds until the OCR phase is done at its rate so far; None before the first page."""
+        rate = self.ocr_pages_per_s
+        return None if rate is None else max(0, self.ocr_total - self.ocr_done) / rate
 
 
 @dataclass
@@ -103,6 +132,8 @@ class IngestReport:
     chunks: int = 0
     pages: int = 0
     cancelled: bool = False
+    #: Files a cancel left unindexed: resuming the batch indexes them.
+    not_done: list[Path] = field(default_factory=list)
 
 
 ProgressCallback = Callable[[IngestProgress], None]
@@ -111,7 +142,8 @@ ProgressCallback = Callable[[IngestProgress], None]
 class PageReader(Protocol):
     """Reads a file into pages or raises DocumentError: the isolated parser, or a test's."""
 
-    def extract(self, path: Path, password: Passwords = None) -> list[Page]: ...
+    def extract(self, path: Path, password: Passwords = None, *, defer_ocr: bool = False,
+                page_done: PageDone | None = None) -> list[Page]: ...
 
     def close(self) -> None: ...
 
@@ -133,6 +165,8 @@ class _PreparedFile:
     #: The passwords tried on an encrypted PDF that opened (one of them worked).
     passwords: list[str] = field(default_factory=list)
     metadata: DocumentMetadata | None = None
+    #: Pages to read by text recognition: the file waits for the batch's OCR phase.
+    ocr_pages: int = 0
 
     def fail(self, stage: str, error: Exception) -> None:
         """Turn an unexpected error at `stage` into this file's failure; the batch goes on."""
@@ -265,6 +299,9 @@ class Library:
         (the chunks of consecutive small files in one batch), and the calling thread writes
         to SQLite and FAISS, reports progress and checks `cancel` before each file. Reports,
         progress and stored rows come in file order, exactly as if done one after another.
+
+        With OCR on, files that need text recognition (scans, pictures) wait until the files
+        with text are stored, which are searchable meanwhile; then `_recognize` reads them.
         """
         report = IngestReport()
         files: list[Path] = []
@@ -296,6 +333,10 @@ class Library:
         queued = 0
         failure: Exception | None = None
         finished = 0
+        deferred: list[_PreparedFile] = []  # Files waiting for the OCR phase.
+
+        def tried(path: Path) -> list[str]:
+            return [p for p in (passwords.get(path), password) if p is not None]
 
         def starting(path: Path, pages: int | None = None) -> None:
             """Say which file the batch is about to wait on (see `IngestProgress`)."""
@@ -314,8 +355,7 @@ class Library:
             while failure is None and (queued < len(files) or prepared):
                 while queued < len(files) and len(prepared) < PREPARE_AHEAD:
                     path = files[queued]
-                    tried = [p for p in (passwords.get(path), password) if p is not None]
-                    prepared.append(preparing.submit(self._prepare_file, path, tried))
+                    prepared.append(preparing.submit(self._prepare_file, path, tried(path)))
                     queued += 1
                 if not prepared[0].done():
                     starting(files[queued - len(prepared)])
@@ -354,6 +394,9 @@ class Library:
                     if cancel is not None and cancel.is_set():
                         report.cancelled = True
                         break
+                    if item.ocr_pages:
+                        deferred.append(item)
+                        continue
                     self._write_file(item, part, index)
                     item.report(report)
                     finished += 1
@@ -364,13 +407,71 @@ class Library:
                 future.cancel()
             preparing.shutdown(wait=True)
             embedding.shutdown(wait=True)
+        if deferred and not report.cancelled:
+            self._recognize(deferred, finished, len(files), report, index, progress, cancel,
+                            tried)
+        if report.cancelled:
+            reached = {*report.added, *report.replaced, *report.unchanged,
+                       *(error.path for error in report.failed)}
+            report.not_done = [path for path in files if path not in reached]
         self._save_vectors()
         return report
 
-    def _prepare_file(self, path: Path, passwords: list[str]) -> _PreparedFile:
+    def _recognize(self, deferred: list[_PreparedFile], finished: int, total: int,
+                   report: IngestReport, index: VectorIndex, progress: ProgressCallback | None,
+                   cancel: threading.Event | None,
+                   tried: Callable[[Path], list[str]]) -> None:
+        """The batch's OCR phase: the files that need text recognition, a page at a time.
+
+        Slow (seconds a page), so it comes after the files with text, each file stored as
+        soon as it is read. Every page recognised is reported with the phase's pages and
+        time; a cancel stops after the page at work and keeps the files already stored.
+        """
+        start = time.monotonic()
+        pages = sum(item.ocr_pages for item in deferred)
+        done = 0
+        current = deferred[0]
+
+        def state(finish: IngestProgress | None = None) -> IngestProgress:
+            """A file's report (`finish`), or the file at work's, with the phase's counts."""
+            base = finish or IngestProgress(finished, total, None, report.chunks, report.pages,
+                                            current=current.path,
+                                            current_pages=current.ocr_pages)
+            return replace(base, ocr_done=done, ocr_total=max(pages, done),
+                           ocr_seconds=time.monotonic() - start)
+
+        def page_read() -> None:
+            nonlocal done
+            done += 1
+            if progress is not None:
+                progress(state())
+            if cancel is not None and cancel.is_set():
+                raise ReadingCancelled
+
+        for current in deferred:
+            if cancel is not None and cancel.is_set():
+                report.cancelled = True
+                return
+            if progress is not None:
+                progress(state())
+            try:
+                item = self._prepare_file(current.path, tried(current.path), page_read)
+            except ReadingCancelled:
+                report.cancelled = True
+                return
+            self._write_file(item, self._embed([item])[0], index)
+            item.report(report)
+            finished += 1
+            if progress is not None:
+                progress(state(item.progress(finished, total, report)))
+
+    def _prepare_file(self, path: Path, passwords: list[str],
+                      page_done: PageDone | None = None) -> _PreparedFile:
         """Read, check for changes, extract, clean and chunk: everything before embedding.
 
-        Never raises: whatever goes wrong is this file's failure, with a reason.
+        Without `page_done`, a file that needs OCR is left for the OCR phase (`ocr_pages`);
+        with it, its pages are recognised, `page_done` said after each. Never raises but
+        what `page_done` raises (a cancel): whatever goes wrong is this file's failure.
         """
         item = _PreparedFile(path)
         stage = "reading the file"
@@ -388,7 +489,8 @@ class Library:
                 item.unchanged = True
                 return item
             stage = "extracting its text"
-            pages = self._parser.extract(path, passwords)
+            pages = self._parser.extract(path, passwords, defer_ocr=page_done is None,
+                                         page_done=page_done)
             if passwords and b"/Encrypt" in data:
                 item.passwords = list(passwords)
             stage = "cleaning its text"
@@ -406,6 +508,11 @@ class Library:
         except DocumentError as error:
             item.error, item.chunks = error, []
             return item
+        except OcrDeferred as deferred:
+            item.ocr_pages = deferred.pages
+            return item
+        except ReadingCancelled:
+            raise
         except Exception as error:
             item.fail(stage, error)
             return item
@@ -682,7 +789,7 @@ class Library:
         What "summarise each file" reads of a file. No query, so score and similarity are 0.
         """
         return [Passage(record.id, record.document_path, record.document_name, record.page,
-                        record.char_start, record.char_end, record.text, 0.0, 0.0)
+                        record.char_start, record.char_end, record.text, 0.0, 0.0, record.label)
                 for record in self.store.document_chunks(document, count)]
 
     def search_documents(self, query: str, limit: int = 10,

@@ -151,3 +151,13 @@ def image_texts(data: bytes, page_done: PageDone | None = None) -> list[str]:
             if page_done is not None:
                 page_done()
     return texts
+
+
+def image_frames(data: bytes) -> int:
+    """How many frames (pages) a PNG, JPEG or TIFF image holds, without reading them."""
+    import io
+
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as picture:
+        return int(getattr(picture, "n_frames", 1))

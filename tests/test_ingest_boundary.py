@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from documents.embedder import Embedder, Vectors
 from documents.errors import FailureKind
-from documents.extract import Page, Passwords
+from documents.extract import Page, PageDone, Passwords
 from documents.isolation import IsolatedParser
 from documents.library import Library
 from documents.retrieval import SearchMode
@@ -60,12 +60,13 @@ class FaultyReader(IsolatedParser):
         super().__init__()
         self.fail_at = fail_at
 
-    def extract(self, path: Path, password: Passwords = None) -> list[Page]:
+    def extract(self, path: Path, password: Passwords = None, *, defer_ocr: bool = False,
+                page_done: PageDone | None = None) -> list[Page]:
         if GUILTY in path.name and self.fail_at == "extract":
             raise RuntimeError("the reader broke")
         if GUILTY in path.name and self.fail_at == "clean":
             return [Page(None, b"bytes where text belongs")]  # type: ignore[arg-type]
-        return super().extract(path, password)
+        return super().extract(path, password, defer_ocr=defer_ocr, page_done=page_done)
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +157,8 @@ class TextReader:
     def __init__(self) -> None:
         self.text = ""
 
-    def extract(self, path: Path, password: Passwords = None) -> list[Page]:
+    def extract(self, path: Path, password: Passwords = None, *, defer_ocr: bool = False,
+                page_done: PageDone | None = None) -> list[Page]:
         return [Page(1, self.text), Page(2, self.text[::-1])]
 
     def close(self) -> None:

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.batch_progress import BatchEstimate, progress_text
+from app.batch_progress import BatchEstimate, ocr_progress_text, progress_text
 from app.gui.documents_model import (
     NAME_COLUMN,
     PATH_ROLE,
@@ -134,6 +134,8 @@ class DocumentsPanel(QFrame):
         self._current_pages: int | None = None
         #: The file a start report named, until it is finished: the line keeps showing it.
         self._waiting_for: Path | None = None
+        #: The latest report of the batch's OCR phase, once it has begun (pages, not files).
+        self._ocr: IngestProgress | None = None
 
         title = QLabel("Documents", self)
         title.setObjectName("panelTitle")
@@ -294,6 +296,7 @@ class DocumentsPanel(QFrame):
         names = ", ".join(path.name for path in paths[:3]) + ("…" if len(paths) > 3 else "")
         self._estimate = BatchEstimate(0, time.monotonic())
         self._current, self._current_pages, self._waiting_for = "", None, None
+        self._ocr = None
         self.progress_label.set_full_text(f"Preparing {names}")
         self.progress_counts.setText("")
         self.progress_bar.setRange(0, 0)
@@ -328,12 +331,18 @@ class DocumentsPanel(QFrame):
         if self._estimate is None:
             self._estimate = BatchEstimate(last.total, time.monotonic())
         self._estimate.update(last.done, last.pages, time.monotonic(), last.total)
-        self.progress_bar.setRange(0, max(last.total, 1))
-        self.progress_bar.setValue(last.done)
+        if self._ocr is not None:  # the OCR phase counts pages
+            self.progress_bar.setRange(0, max(self._ocr.ocr_total, 1))
+            self.progress_bar.setValue(self._ocr.ocr_done)
+        else:
+            self.progress_bar.setRange(0, max(last.total, 1))
+            self.progress_bar.setValue(last.done)
         self._show_progress_text()
         self._update_counts()
 
     def _apply(self, progress: IngestProgress) -> None:
+        if progress.ocr_total:
+            self._ocr = progress
         if progress.current is not None:
             self._current, self._current_pages = progress.current.name, progress.current_pages
             self._waiting_for = progress.current
@@ -360,7 +369,10 @@ class DocumentsPanel(QFrame):
     def _show_progress_text(self) -> None:
         if self._estimate is None:
             return
-        text = progress_text(self._estimate, self._current, self._current_pages)
+        ocr = self._ocr
+        text = progress_text(self._estimate, self._current, self._current_pages) if ocr is None \
+            else ocr_progress_text(self._current, ocr.ocr_done, ocr.ocr_total,
+                                   ocr.ocr_pages_per_s, ocr.ocr_seconds_left)
         self.progress_label.set_full_text(text.current)
         self.progress_counts.setText(text.counts)
 
@@ -512,7 +524,8 @@ class DocumentsPanel(QFrame):
 
     def _on_cancel_button_clicked(self) -> None:
         self.cancel_button.setEnabled(False)
-        self.progress_label.set_full_text("Cancelling after the current file…")
+        self.progress_label.set_full_text(
+            "Cancelling after the current " + ("page…" if self._ocr is not None else "file…"))
         self.cancel_requested.emit()
 
     def _on_tick_timeout(self) -> None:

@@ -73,6 +73,9 @@ def msg_pages(path: Path, data: bytes, depth: int = 0) -> list[Page]:
         for attachment in message.attachments:
             name = attachment.longFilename or attachment.name or ""
             payload = attachment.data
+            if hasattr(payload, "exportBytes"):  # An attached e-mail: read as a .msg file.
+                payload = payload.exportBytes()
+                name = name if name.lower().endswith(".msg") else f"{name or 'message'}.msg"
             attachments.append((name, payload if isinstance(payload, bytes) else b""))
     except (ExMsgBaseException, OSError, ValueError, KeyError, TypeError, AttributeError,
             IndexError, UnicodeError) as error:
