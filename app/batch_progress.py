@@ -124,10 +124,8 @@ def progress_text(estimate: BatchEstimate, current: str, current_pages: int | No
 def ocr_progress_text(current: str, done: int, total: int, pages_per_s: float | None,
                       seconds_left: float | None) -> ProgressText:
     """The batch's OCR phase, which counts pages, not files (a scan is read a page in seconds):
-    'Reading scan.pdf by text recognition (OCR)' over '3 of 12 scanned pages · 0.4 pages/s ·
-    about 1 min left'."""
-    title = f"Reading {current} by text recognition (OCR)" if current else (
-        "Reading scanned pages by text recognition (OCR)")
+    'Reading scan.pdf (OCR)' over '3 of 12 scanned pages · 0.4 pages/s · about 1 min left'."""
+    title = f"Reading {current} (OCR)" if current else "Reading scanned pages (OCR)"
     parts = [f"{done:,} of {total:,} scanned page{'s' if total != 1 else ''}"]
     if pages_per_s:
         parts.append(_rate(pages_per_s))
