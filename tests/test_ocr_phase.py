@@ -21,6 +21,8 @@ from app.batch_progress import ocr_progress_text
 from app.cli import report_json, report_lines
 from app.ingest_lines import ProgressLines
 from documents.embedder import Embedder
+from documents.errors import FailureKind
+from documents.extract import Page, PageDone, Passwords
 from documents.isolation import IsolatedParser, ParseLimits
 from documents.library import IngestProgress, IngestReport, Library
 from documents.retrieval import Passage
@@ -161,5 +163,31 @@ def test_a_cancel_during_ocr_keeps_the_text_file_and_stops_after_the_page_at_wor
         resumed = library.add([folder])  # `ingest --resume`, the window's Resume
         assert [p.name for p in resumed.unchanged] == [TEXT]
         assert [p.name for p in resumed.added] == [SCAN] and not resumed.cancelled
+    finally:
+        library.close()
+
+
+class HangingOcr(IsolatedParser):
+    """The real isolated reader, whose recognition of a page never ends in time: its limit
+    is cut to a millisecond in the OCR phase (a page takes seconds), as an engine that hangs
+    on a page would meet the usual limit."""
+
+    def extract(self, path: Path, password: Passwords = None, *, defer_ocr: bool = False,
+                page_done: PageDone | None = None) -> list[Page]:
+        self.limits = ParseLimits(seconds=900 if page_done is None else 0.001)
+        return super().extract(path, password, defer_ocr=defer_ocr, page_done=page_done)
+
+
+def test_a_page_that_hangs_the_recognizer_fails_its_file_alone(
+        folder: Path, tmp_path: Path, embedder: Embedder) -> None:
+    reader = HangingOcr(ocr=True)
+    library = Library(tmp_path / "data", embedder, ocr=True, reader=reader)
+    try:
+        report = library.add([folder])
+        assert not report.cancelled
+        assert [path.name for path in report.added] == [TEXT]
+        assert [(e.path.name, e.kind) for e in report.failed] == [(SCAN, FailureKind.TIMEOUT)]
+        pages = reader.extract(folder / TEXT)  # the stuck worker was replaced
+        assert pages and "Lighthouses" in pages[0].text
     finally:
         library.close()
