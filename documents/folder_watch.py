@@ -64,6 +64,12 @@ class FolderWatcher:
     def paused(self) -> bool:
         return self._paused
 
+    @property
+    def pending(self) -> bool:
+        """True while changes are gathered and not yet handed over (or held by a pause)."""
+        with self._condition:
+            return self._debouncer.pending
+
     def start(self) -> None:
         self._observer.start()
         self._thread.start()

@@ -134,6 +134,8 @@ class DocumentsPanel(QFrame):
         self._current_pages: int | None = None
         #: The file a start report named, until it is finished: the line keeps showing it.
         self._waiting_for: Path | None = None
+        #: The progress line of a running sync ("Syncing Reports: 3 changes"), else None.
+        self._sync_title: str | None = None
 
         title = QLabel("Documents", self)
         title.setObjectName("panelTitle")
@@ -290,11 +292,20 @@ class DocumentsPanel(QFrame):
         self._update_counts()
 
     def show_batch_started(self, paths: Sequence[Path]) -> None:
-        self._on_dismiss_button_clicked()  # a new batch: the last one's failures are old news
         names = ", ".join(path.name for path in paths[:3]) + ("…" if len(paths) > 3 else "")
+        self._start_batch(f"Preparing {names}")
+        self._sync_title = None
+
+    def show_sync_started(self, title: str) -> None:
+        """A sync of the kept folders: its title stays the progress line's first line."""
+        self._start_batch(title)
+        self._sync_title = title
+
+    def _start_batch(self, title: str) -> None:
+        self._on_dismiss_button_clicked()  # a new batch: the last one's failures are old news
         self._estimate = BatchEstimate(0, time.monotonic())
         self._current, self._current_pages, self._waiting_for = "", None, None
-        self.progress_label.set_full_text(f"Preparing {names}")
+        self.progress_label.set_full_text(title)
         self.progress_counts.setText("")
         self.progress_bar.setRange(0, 0)
         self.cancel_button.setEnabled(True)
@@ -361,7 +372,7 @@ class DocumentsPanel(QFrame):
         if self._estimate is None:
             return
         text = progress_text(self._estimate, self._current, self._current_pages)
-        self.progress_label.set_full_text(text.current)
+        self.progress_label.set_full_text(self._sync_title or text.current)
         self.progress_counts.setText(text.counts)
 
     def show_batch_finished(self, report: IngestReport) -> None:
