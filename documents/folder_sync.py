@@ -199,11 +199,13 @@ def reconcile(library: Library, folders: Iterable[Path],
     Size and modification time spare reading a file that has not changed; a file whose
     time changed but whose hash did not only gets its new time recorded. A stored file gone
     from its path with the same content at a new one is a move. A folder that is not there
-    (an unplugged drive) is skipped: its documents are kept, not purged.
+    (an unplugged drive) is skipped: its documents are kept, not purged. A folder inside
+    another kept one is checked once, with it.
     """
     stats = library.store.file_stats()
     changes = FolderChanges()
-    for folder in folders:
+    folders = list(folders)
+    for folder in [f for f in folders if not any(f != g and f.is_relative_to(g) for g in folders)]:
         if not folder.is_dir():
             log.info("a folder kept in sync is not there; its documents are kept: %s", folder)
             continue

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import queue
 import shutil
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -219,3 +220,19 @@ def test_a_rename_and_a_delete_while_a_batch_indexes_end_consistent(library: Lib
         assert _top_file(library, "the Amazon rainforest") == "Rainforest.md"
     finally:
         watcher.stop()
+
+
+def test_a_cancelled_sync_hands_back_what_it_did_not_do(library: Library,
+                                                         docs_dir: Path) -> None:
+    """Pausing cancels the running sync: the files it did not reach go back to the watcher."""
+    files = list(folder_files(docs_dir))
+    cancel = threading.Event()
+
+    def on_progress(progress: IngestProgress) -> None:
+        if progress.path is not None:  # the first file is stored
+            cancel.set()
+
+    report, left = apply_changes(library, FolderChanges(files), on_progress, cancel)
+    assert report.cancelled and report.added == files[:1]
+    assert left == FolderChanges(files[1:])
+    _consistent(library)

@@ -93,8 +93,13 @@ class IndexingController(QObject):
 
         def work(cancel: threading.Event, report: Callable[[object], None]) -> object:
             report(_BatchStarted(paths))
+            # A folder added is kept in sync: watched from now, so a change made while the
+            # batch runs is not missed, and stored by `add`.
+            store = library().store
+            report(_Folders(list(dict.fromkeys([*store.folders(),
+                                                *(p for p in paths if p.is_dir())]))))
             result = library().add(paths, report, cancel, passwords)
-            report(_Folders(library().store.folders()))  # A folder added is kept in sync.
+            report(_Folders(store.folders()))
             return result
 
         job = Job("index", work)
