@@ -14,6 +14,7 @@ Qt-free and given the time explicitly, so the debouncing is tested without a clo
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -259,18 +260,26 @@ def apply_changes(library: Library, changes: FolderChanges,
     report = IngestReport()
     index = dict.fromkeys(path for path in changes.changed)
     gone = list(changes.deleted)
+    same: list[tuple[Path, Path]] = []
     for old, new in changes.moved:
         known = stats.get(old)
         try:
-            same = known is not None and new.is_file() and file_hash(new) == known.sha256
-            if same and not old.exists() and library.rename(old, new):
-                library.store.set_mtime(new, new.stat().st_mtime_ns)
-                report.renamed.append((old, new))
+            if (known is not None and not old.exists() and new.is_file()
+                    and file_hash(new) == known.sha256):
+                same.append((old, new))
                 continue
         except OSError as error:  # Moved on again, or unreadable: indexed (or not) below.
             log.info("cannot follow the move of %s: %s", old, error)
         gone.append(old)
         index[new] = None
+    report.renamed = library.rename_all(same)
+    for old, new in same:
+        if (old, new) not in report.renamed:  # The new path was taken meanwhile.
+            gone.append(old)
+            index[new] = None
+    for _, new in report.renamed:
+        with contextlib.suppress(OSError):  # Gone again: the next batch purges it.
+            library.store.set_mtime(new, new.stat().st_mtime_ns)
     targets = [path for path in stats for deleted in gone
                if not deleted.exists() and (path == deleted or path.is_relative_to(deleted))]
     report.removed.extend(library.remove_all(dict.fromkeys(targets)))

@@ -559,15 +559,18 @@ class Library:
             self._save_vectors()
         return removed
 
-    def rename(self, old: Path, new: Path) -> bool:
-        """Follow a file moved on disk: same chunks and vectors, new path (no re-embedding)."""
+    def rename_all(self, moves: Iterable[tuple[Path, Path]]) -> list[tuple[Path, Path]]:
+        """Follow files moved on disk: same chunks and vectors under the new path (nothing is
+        embedded again). Returns the moves done: an unknown old path or a taken new one is
+        not; the vector file is written once for them all."""
         self._vector_index()  # Loaded, so the vector file is saved for the new generation.
-        if not self.store.rename_document(old, new):
-            return False
-        if old in self._passwords:
-            self._passwords[new] = self._passwords.pop(old)
-        self._save_vectors()  # Unchanged vectors, recorded as current for the new generation.
-        return True
+        done = [(old, new) for old, new in moves if self.store.rename_document(old, new)]
+        for old, new in done:
+            if old in self._passwords:
+                self._passwords[new] = self._passwords.pop(old)
+        if done:
+            self._save_vectors()  # Unchanged vectors, current for the new generation.
+        return done
 
     def _forget(self, paths: Iterable[Path]) -> list[Path]:
         """Delete documents from the database and the in-memory vectors; the ones found."""

@@ -236,3 +236,31 @@ def test_a_cancelled_sync_hands_back_what_it_did_not_do(library: Library,
     assert report.cancelled and report.added == files[:1]
     assert left == FolderChanges(files[1:])
     _consistent(library)
+
+
+def test_a_folder_renamed_then_moved_away_is_followed(library: Library, tmp_path: Path) -> None:
+    folder = (tmp_path / "watched").resolve()
+    year = folder / "2024"
+    year.mkdir(parents=True)
+    for name in ("Oxygen.md", "Warsaw.md"):
+        shutil.copy(XQUAD / "documents" / name, year / name)
+    library.add([folder])
+    before = {name: _chunk_ids(library, year / name) for name in ("Oxygen.md", "Warsaw.md")}
+    batches: queue.Queue[FolderChanges] = queue.Queue()
+    watcher = FolderWatcher(batches.put, quiet_s=0.3, max_wait_s=5.0)
+    watcher.watch(library.store.folders())
+    watcher.start()
+    try:
+        done = folder / "2024 (done)"
+        year.rename(done)  # each file inside comes as a move of its own
+        while _stored(library) != {done / "Oxygen.md", done / "Warsaw.md"}:
+            report, _ = apply_changes(library, batches.get(timeout=120))
+            assert not report.added and not report.failed
+        assert {name: _chunk_ids(library, done / name) for name in before} == before
+
+        done.rename(tmp_path / "elsewhere")  # out of the kept folder: its documents go
+        while _stored(library):
+            apply_changes(library, batches.get(timeout=120))
+        _consistent(library)
+    finally:
+        watcher.stop()
