@@ -547,6 +547,8 @@ class MainWindow(QMainWindow):
                  f"{len(report.unchanged)} unchanged"]
         if report.removed:
             parts.append(f"{len(report.removed)} removed")
+        if report.renamed:
+            parts.append(f"{len(report.renamed)} renamed")
         if report.failed:
             parts.append(f"{len(report.failed)} failed")
         prefix = "Indexing cancelled" if report.cancelled else "Indexing done"
