@@ -14,6 +14,7 @@ from pathlib import Path
 from app.cli_bench import register as register_bench
 from app.cli_collection import SCOPE_HELP, ask_collection, chosen_scope
 from app.cli_eval import register as register_eval
+from app.cli_folders import register as register_folders
 from app.cli_models import register as register_models
 from app.cli_selfcheck import register as register_selfcheck
 from app.export import ExportFormat, export_conversation
@@ -120,7 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("reindex", parents=[common],
                         help="re-embed every chunk with the configured embedder")
 
-    for register in (register_eval, register_bench, register_selfcheck, register_models):
+    for register in (register_eval, register_bench, register_selfcheck, register_models,
+                     register_folders):
         register(commands, common)
 
     provision = commands.add_parser("provision", help="put the pinned models on disk (set-up)")

@@ -126,6 +126,8 @@ class IngestReport:
     replaced: list[Path] = field(default_factory=list)
     unchanged: list[Path] = field(default_factory=list)
     removed: list[Path] = field(default_factory=list)
+    #: Files that moved on disk and were followed in the store: (old path, new path).
+    renamed: list[tuple[Path, Path]] = field(default_factory=list)
     failed: list[DocumentError] = field(default_factory=list)
     #: Files indexed with something their owner should know (e.g. very little text).
     notes: list[DocumentNote] = field(default_factory=list)
@@ -167,6 +169,8 @@ class _PreparedFile:
     metadata: DocumentMetadata | None = None
     #: Pages to read by text recognition: the file waits for the batch's OCR phase.
     ocr_pages: int = 0
+    #: The file's modification time, taken before reading it (a later change shows).
+    mtime_ns: int | None = None
 
     def fail(self, stage: str, error: Exception) -> None:
         """Turn an unexpected error at `stage` into this file's failure; the batch goes on."""
@@ -309,6 +313,7 @@ class Library:
             try:
                 path = given.expanduser().resolve()
                 if path.is_dir():
+                    self.store.add_folder(path)  # Kept in sync from now on (folder_sync.py).
                     found = list(_walk(path, self.ocr))
                     files.extend(found)
                     report.removed.extend(self._purge_missing(path, set(found)))
@@ -477,6 +482,7 @@ class Library:
         stage = "reading the file"
         try:
             try:
+                item.mtime_ns = path.stat().st_mtime_ns
                 data = path.read_bytes()
             except OSError as error:
                 item.error = DocumentError(path, FailureKind.UNREADABLE, error.strerror or "",
@@ -566,7 +572,7 @@ class Library:
                 with self._vectors_lock:
                     removed, added = self.store.replace_document(
                         item.path, item.digest, item.size, item.page_count, item.chunks,
-                        vectors, item.metadata)
+                        vectors, item.metadata, item.mtime_ns)
                     try:
                         index.remove(removed)
                         index.add(added, vectors)
@@ -580,7 +586,8 @@ class Library:
                     self._passwords[item.path] = item.passwords
         if item.error is not None and item.digest:
             try:
-                self.store.record_failure(item.path, item.digest, item.size, item.error.reason)
+                self.store.record_failure(item.path, item.digest, item.size, item.error.reason,
+                                          item.mtime_ns)
             except Exception as error:  # The reason is still reported, just not kept.
                 log.warning("could not record the failure of %s: %s", item.path,
                             technical(error))
@@ -658,6 +665,19 @@ class Library:
         if removed:
             self._save_vectors()
         return removed
+
+    def rename_all(self, moves: Iterable[tuple[Path, Path]]) -> list[tuple[Path, Path]]:
+        """Follow files moved on disk: same chunks and vectors under the new path (nothing is
+        embedded again). Returns the moves done: an unknown old path or a taken new one is
+        not; the vector file is written once for them all."""
+        self._vector_index()  # Loaded, so the vector file is saved for the new generation.
+        done = [(old, new) for old, new in moves if self.store.rename_document(old, new)]
+        for old, new in done:
+            if old in self._passwords:
+                self._passwords[new] = self._passwords.pop(old)
+        if done:
+            self._save_vectors()  # Unchanged vectors, current for the new generation.
+        return done
 
     def _forget(self, paths: Iterable[Path]) -> list[Path]:
         """Delete documents from the database and the in-memory vectors; the ones found."""

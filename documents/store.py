@@ -23,9 +23,10 @@ from documents.embedder import Vectors
 from documents.metadata import DocumentMetadata
 from documents.retrieval import fts_match
 
+#: 4: the folders kept in sync, and each document's modification time (a cheap change check).
 #: 3: chunks' label, where a passage is when a page number would not say ("slide 3").
 #: 2: documents' title, period and headings; chunks' context header, keyword-indexed.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -42,7 +43,8 @@ CREATE TABLE IF NOT EXISTS documents(
     indexed_at TEXT NOT NULL,
     title TEXT,
     period TEXT,
-    headings TEXT
+    headings TEXT,
+    mtime_ns INTEGER
 );
 CREATE TABLE IF NOT EXISTS chunks(
     id INTEGER PRIMARY KEY,
@@ -57,6 +59,7 @@ CREATE TABLE IF NOT EXISTS chunks(
     label TEXT
 );
 CREATE INDEX IF NOT EXISTS chunks_by_document ON chunks(document_id);
+CREATE TABLE IF NOT EXISTS folders(path TEXT PRIMARY KEY, added_at TEXT NOT NULL);
 """
 #: The keyword index over each chunk's context header and text, kept in step by triggers.
 _KEYWORD_INDEX = (
@@ -81,11 +84,18 @@ _MIGRATE_TO_2 = (
     "DROP TRIGGER IF EXISTS chunks_fts_delete",
     "DROP TABLE IF EXISTS chunks_fts",
 )
+#: The folders kept in sync (documents/folder_sync.py), and the modification time each document
+#: had when read, so that a start-up check hashes only the files whose time or size changed.
+_MIGRATE_FOLDERS = (
+    "CREATE TABLE IF NOT EXISTS folders(path TEXT PRIMARY KEY, added_at TEXT NOT NULL)",
+    "ALTER TABLE documents ADD COLUMN mtime_ns INTEGER",
+)
 #: The steps from each older schema version to the next, run in order at open (`_migrate`),
 #: each in one transaction with its new version number.
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: (*_MIGRATE_TO_2, *_KEYWORD_INDEX, "INSERT INTO chunks_fts(chunks_fts) VALUES ('rebuild')"),
     2: ("ALTER TABLE chunks ADD COLUMN label TEXT",),
+    3: _MIGRATE_FOLDERS,
 }
 
 
@@ -108,6 +118,16 @@ class DocumentRecord:
     title: str | None = None
     period: str | None = None
     headings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FileStat:
+    """A document's file as it was read: enough to tell, without reading it, that it is the
+    same (size and modification time), and to tell by its hash when they differ."""
+
+    sha256: str
+    size: int
+    mtime_ns: int | None
 
 
 @dataclass(frozen=True)
@@ -207,9 +227,10 @@ class Store:
     def replace_document(self, path: Path, sha256: str, size: int, pages: int | None,
                          chunks: Sequence[Chunk], vectors: Vectors,
                          metadata: DocumentMetadata | None = None,
-                         ) -> tuple[list[int], list[int]]:
+                         mtime_ns: int | None = None) -> tuple[list[int], list[int]]:
         """Store a document's new chunks in place of any old ones, in one transaction.
 
+        `mtime_ns` is the file's modification time when it was read (see `file_stats`).
         Returns (removed chunk ids, added chunk ids) so the vector index can follow.
         """
         title = period = headings = None
@@ -220,10 +241,10 @@ class Store:
             removed = self._delete(db, path)
             cursor = db.execute(
                 "INSERT INTO documents(path, name, sha256, size, pages, status, error, "
-                "chunk_count, indexed_at, title, period, headings) "
-                "VALUES (?, ?, ?, ?, ?, 'indexed', NULL, ?, ?, ?, ?, ?)",
+                "chunk_count, indexed_at, title, period, headings, mtime_ns) "
+                "VALUES (?, ?, ?, ?, ?, 'indexed', NULL, ?, ?, ?, ?, ?, ?)",
                 (str(path), path.name, sha256, size, pages, len(chunks), _now(), title, period,
-                 headings),
+                 headings, mtime_ns),
             )
             document_id = cursor.lastrowid
             self._bump_generation(db)
@@ -239,16 +260,61 @@ class Store:
                 added.append(int(cursor.lastrowid or 0))
         return removed, added
 
-    def record_failure(self, path: Path, sha256: str, size: int, error: str) -> None:
+    def record_failure(self, path: Path, sha256: str, size: int, error: str,
+                       mtime_ns: int | None = None) -> None:
         """Remember why a new file failed, so the documents list can show it."""
         with self.lock:
             self._db.execute(
-                "INSERT INTO documents(path, name, sha256, size, status, error, indexed_at) "
-                "VALUES (?, ?, ?, ?, 'failed', ?, ?) ON CONFLICT(path) DO UPDATE SET "
-                "sha256 = excluded.sha256, size = excluded.size, error = excluded.error, "
-                "indexed_at = excluded.indexed_at WHERE status = 'failed'",
-                (str(path), path.name, sha256, size, error, _now()),
+                "INSERT INTO documents(path, name, sha256, size, status, error, indexed_at, "
+                "mtime_ns) VALUES (?, ?, ?, ?, 'failed', ?, ?, ?) ON CONFLICT(path) DO UPDATE "
+                "SET sha256 = excluded.sha256, size = excluded.size, error = excluded.error, "
+                "indexed_at = excluded.indexed_at, mtime_ns = excluded.mtime_ns "
+                "WHERE status = 'failed'",
+                (str(path), path.name, sha256, size, error, _now(), mtime_ns),
             )
+
+    def file_stats(self) -> dict[Path, FileStat]:
+        """What was stored of each document's file: hash, size and modification time."""
+        with self.lock:
+            rows = self._db.execute(
+                "SELECT path, sha256, size, mtime_ns FROM documents").fetchall()
+        return {Path(str(r[0])): FileStat(str(r[1]), int(r[2]), r[3]) for r in rows}
+
+    def set_mtime(self, path: Path, mtime_ns: int) -> None:
+        """Record a file's new modification time when its content was found unchanged."""
+        with self.lock:
+            self._db.execute("UPDATE documents SET mtime_ns = ? WHERE path = ?",
+                             (mtime_ns, str(path)))
+
+    def rename_document(self, old: Path, new: Path) -> bool:
+        """Move a document to a new path, keeping its chunks and vectors; False if `old` is
+        unknown or `new` is taken. The generation moves on: caches keyed by path follow."""
+        with self.transaction() as db:
+            taken = db.execute("SELECT 1 FROM documents WHERE path = ?", (str(new),)).fetchone()
+            cursor = db.execute("UPDATE documents SET path = ?, name = ? WHERE path = ?",
+                                (str(new), new.name, str(old))) if taken is None else None
+            renamed = cursor is not None and cursor.rowcount > 0
+            if renamed:
+                self._bump_generation(db)
+        return renamed
+
+    # -- folders kept in sync ---------------------------------------------------------------
+    def folders(self) -> list[Path]:
+        """The folders the user added, which are watched and checked at each start."""
+        with self.lock:
+            rows = self._db.execute("SELECT path FROM folders ORDER BY path").fetchall()
+        return [Path(str(row[0])) for row in rows]
+
+    def add_folder(self, path: Path) -> None:
+        with self.lock:
+            self._db.execute("INSERT OR IGNORE INTO folders(path, added_at) VALUES (?, ?)",
+                             (str(path), _now()))
+
+    def remove_folder(self, path: Path) -> bool:
+        """Stop keeping a folder in sync (its documents stay); False if it was not kept."""
+        with self.lock:
+            cursor = self._db.execute("DELETE FROM folders WHERE path = ?", (str(path),))
+        return bool(cursor.rowcount)
 
     def remove_document(self, path: Path) -> list[int] | None:
         """Delete a document and its chunks; None if it was not in the library."""

@@ -50,9 +50,13 @@ def test_a_version_1_store_is_migrated_in_place(tmp_path: Path) -> None:
 
     store = Store(path)
     try:
-        assert store.get_meta("schema_version") == str(SCHEMA_VERSION) == "3"
+        assert store.get_meta("schema_version") == str(SCHEMA_VERSION)
         old = store.document(Path("/docs/old.pdf"))
         assert old is not None and old.title is None and old.chunk_count == 1
+        # Folders kept in sync: none yet; the old document's time is unknown (it gets hashed).
+        assert store.folders() == [] and store.file_stats()[Path("/docs/old.pdf")].mtime_ns is None
+        store.add_folder(Path("/docs"))
+        assert store.folders() == [Path("/docs")]
         assert store.fts_integrity()
         assert [i for i, _ in store.keyword_search('"plumbatite"', 5)] == [1]
         # New documents keep their metadata; their context is keyword-indexed.
@@ -71,6 +75,7 @@ def test_a_version_1_store_is_migrated_in_place(tmp_path: Path) -> None:
         store.close()
     reopened = Store(path)  # Opening again migrates nothing twice.
     try:
-        assert reopened.get_meta("schema_version") == "3" and reopened.fts_integrity()
+        assert reopened.get_meta("schema_version") == str(SCHEMA_VERSION)
+        assert reopened.fts_integrity() and reopened.folders() == [Path("/docs")]
     finally:
         reopened.close()

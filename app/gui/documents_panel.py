@@ -136,6 +136,8 @@ class DocumentsPanel(QFrame):
         self._waiting_for: Path | None = None
         #: The latest report of the batch's OCR phase, once it has begun (pages, not files).
         self._ocr: IngestProgress | None = None
+        #: The progress line of a running sync ("Syncing Reports: 3 changes"), else None.
+        self._sync_title: str | None = None
 
         title = QLabel("Documents", self)
         title.setObjectName("panelTitle")
@@ -292,12 +294,21 @@ class DocumentsPanel(QFrame):
         self._update_counts()
 
     def show_batch_started(self, paths: Sequence[Path]) -> None:
-        self._on_dismiss_button_clicked()  # a new batch: the last one's failures are old news
         names = ", ".join(path.name for path in paths[:3]) + ("…" if len(paths) > 3 else "")
+        self._start_batch(f"Preparing {names}")
+        self._sync_title = None
+
+    def show_sync_started(self, title: str) -> None:
+        """A sync of the kept folders: its title stays the progress line's first line."""
+        self._start_batch(title)
+        self._sync_title = title
+
+    def _start_batch(self, title: str) -> None:
+        self._on_dismiss_button_clicked()  # a new batch: the last one's failures are old news
         self._estimate = BatchEstimate(0, time.monotonic())
         self._current, self._current_pages, self._waiting_for = "", None, None
         self._ocr = None
-        self.progress_label.set_full_text(f"Preparing {names}")
+        self.progress_label.set_full_text(title)
         self.progress_counts.setText("")
         self.progress_bar.setRange(0, 0)
         self.cancel_button.setEnabled(True)
@@ -373,7 +384,8 @@ class DocumentsPanel(QFrame):
         text = progress_text(self._estimate, self._current, self._current_pages) if ocr is None \
             else ocr_progress_text(self._current, ocr.ocr_done, ocr.ocr_total,
                                    ocr.ocr_pages_per_s, ocr.ocr_seconds_left)
-        self.progress_label.set_full_text(text.current)
+        self.progress_label.set_full_text(text.current if ocr is not None
+                                            else self._sync_title or text.current)
         self.progress_counts.setText(text.counts)
 
     def show_batch_finished(self, report: IngestReport) -> None:

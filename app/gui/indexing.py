@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, Signal
 
 from app.gui.lanes import Job, Lane
 from app.pending_batch import PendingBatch, PendingBatchFile
+from documents.folder_sync import FolderChanges, apply_changes, reconcile, sync_title
 from documents.library import IngestProgress, IngestReport, Library
 from inference.logs import user_message
 
@@ -26,6 +27,18 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class _BatchStarted:
+    paths: list[Path]
+
+
+@dataclass(frozen=True)
+class _SyncStarted:
+    title: str
+
+
+@dataclass(frozen=True)
+class _Folders:
+    """The folders kept in sync, as stored once a job has changed them (or at start)."""
+
     paths: list[Path]
 
 
@@ -44,6 +57,10 @@ class IndexingController(QObject):
     """Documents were removed, or a batch ended on an error: re-read the library. (A batch
     that returns reports every file it changed in `progressed` and `batch_finished`.)"""
     busy_changed = Signal(bool)
+    sync_started = Signal(str)
+    """A sync of the kept folders begins; its progress line ('Syncing Reports: 3 changes')."""
+    folders_changed = Signal(list)
+    """The folders kept in sync, read from the library after a job that may change them."""
 
     def __init__(self, library: Callable[[], Library], lane: Lane,
                  pending: PendingBatchFile | None = None, parent: QObject | None = None) -> None:
@@ -76,7 +93,14 @@ class IndexingController(QObject):
 
         def work(cancel: threading.Event, report: Callable[[object], None]) -> object:
             report(_BatchStarted(paths))
-            return library().add(paths, report, cancel, passwords)
+            # A folder added is kept in sync: watched from now, so a change made while the
+            # batch runs is not missed, and stored by `add`.
+            store = library().store
+            report(_Folders(list(dict.fromkeys([*store.folders(),
+                                                *(p for p in paths if p.is_dir())]))))
+            result = library().add(paths, report, cancel, passwords)
+            report(_Folders(store.folders()))
+            return result
 
         job = Job("index", work)
         job.yielded.connect(lambda item: self._on_job_yielded(job, item))
@@ -103,10 +127,68 @@ class IndexingController(QObject):
         library = self._library
 
         def work(cancel: threading.Event, report: Callable[[object], None]) -> object:
-            del cancel, report
-            return library().remove_all(targets)
+            del cancel
+            removed = library().remove_all(targets)
+            store = library().store
+            # A kept folder whose every document the user removed is no longer kept: the
+            # next sync would bring them back.
+            left = [doc.path for doc in store.documents()]
+            for folder in store.folders():
+                if any(p.is_relative_to(folder) for p in removed) and not any(
+                        p.is_relative_to(folder) for p in left):
+                    store.remove_folder(folder)
+            report(_Folders(store.folders()))
+            return removed
 
         job = Job("remove", work)
+        job.yielded.connect(lambda item: self._on_job_yielded(job, item))
+        job.failed.connect(self._on_job_failed)
+        job.finished.connect(lambda: self._on_job_finished(job))
+        self._submit(job)
+
+    def sync(self, changes: FolderChanges | None,
+             requeue: Callable[[FolderChanges], None] | None = None) -> None:
+        """Apply changes to the folders kept in sync; None: find them first (at start).
+
+        Runs on the lane like any batch, so the store keeps one writer; what a cancel leaves
+        undone goes to `requeue` (the watcher, which applies it later). Not recorded as a
+        pending batch: the start-up check finds whatever a cut sync left.
+        """
+        library = self._library
+
+        def work(cancel: threading.Event, report: Callable[[object], None]) -> object:
+            folders = library().store.folders()
+            if changes is None:
+                report(_Folders(folders))
+            todo = changes if changes is not None else reconcile(library(), folders, cancel)
+            if not todo:
+                return None
+            report(_SyncStarted(sync_title(todo, folders)))
+            result, left = apply_changes(library(), todo, report, cancel)
+            if left and requeue is not None:
+                requeue(left)
+            return result
+
+        job = Job("sync", work)
+        job.yielded.connect(lambda item: self._on_job_yielded(job, item))
+        job.returned.connect(lambda report: self._on_job_returned(job, report))
+        job.failed.connect(self._on_job_failed)
+        job.finished.connect(lambda: self._on_job_finished(job))
+        self._submit(job)
+
+    def forget_folder(self, folder: Path) -> None:
+        """Stop keeping `folder` in sync; its documents stay in the library."""
+        library = self._library
+
+        def work(cancel: threading.Event, report: Callable[[object], None]) -> object:
+            del cancel
+            store = library().store
+            store.remove_folder(folder)
+            report(_Folders(store.folders()))
+            return None
+
+        job = Job("forget folder", work)
+        job.yielded.connect(lambda item: self._on_job_yielded(job, item))
         job.failed.connect(self._on_job_failed)
         job.finished.connect(lambda: self._on_job_finished(job))
         self._submit(job)
@@ -114,7 +196,13 @@ class IndexingController(QObject):
     def cancel(self) -> None:
         """Stop the running batch after its current file and drop the queued ones."""
         for job in self._jobs:
-            if job.name == "index":
+            if job.name in ("index", "sync"):
+                job.cancel()
+
+    def cancel_sync(self) -> None:
+        """Stop a sync after its current file (paused); its undone changes are requeued."""
+        for job in self._jobs:
+            if job.name == "sync":
                 job.cancel()
 
     def _submit(self, job: Job) -> None:
@@ -146,6 +234,10 @@ class IndexingController(QObject):
             self.progressed.emit(item)
         elif isinstance(item, _BatchStarted):
             self.batch_started.emit(item.paths)
+        elif isinstance(item, _SyncStarted):
+            self.sync_started.emit(item.title)
+        elif isinstance(item, _Folders):
+            self.folders_changed.emit(item.paths)
 
     def _on_job_returned(self, job: Job, report: object) -> None:
         self._returned.add(job)

@@ -39,6 +39,7 @@ from app.gui.document_viewer import DocumentViewer
 from app.gui.documents_model import PASSWORD_KINDS, Status
 from app.gui.documents_panel import DocumentsPanel
 from app.gui.filter_chip import FilterChip
+from app.gui.folder_sync import FolderSync
 from app.gui.indexing import IndexingController
 from app.gui.lanes import Lane
 from app.gui.loading import LoadState, ModelLoader
@@ -102,6 +103,7 @@ class MainWindow(QMainWindow):
         self.indexer = IndexingController(lambda: workspace.library, self.indexing_lane,
                                           PendingBatchFile(workspace.data_dir, key.key), self)
         self.passwords_dialog: PasswordsDialog | None = None
+        self.folder_sync = FolderSync(self.indexer, self)
 
         self.conversations = ConversationsPanel(workspace.conversations, self)
         self.view = ConversationView(self)
@@ -197,6 +199,7 @@ class MainWindow(QMainWindow):
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
             self.addAction(action)
         self.menus = MenuBar(self.workspace, self, [new, add, add_folder], settings)
+        self.menus.file_menu.insertMenu(self.menus.export_action, self.folder_sync.menu)
         self.menus.add_panel_toggle("&Conversations", self.conversations)
         self.menus.add_panel_toggle("&Documents", self.documents)
         self.menus.add_view_action(self.viewer_action)
@@ -240,6 +243,7 @@ class MainWindow(QMainWindow):
         self.documents.resume_requested.connect(self.indexer.resume)
         self.documents.resume_dismissed.connect(self.indexer.dismiss_interrupted)
         self.indexer.batch_started.connect(self.documents.show_batch_started)
+        self.indexer.sync_started.connect(self.documents.show_sync_started)
         self.indexer.progressed.connect(self.documents.show_progress)
         self.documents.counts_changed.connect(self._on_documents_counts_changed)
         self.indexer.batch_finished.connect(self._on_indexer_batch_finished)
@@ -249,8 +253,10 @@ class MainWindow(QMainWindow):
 
     # -- public API (the app and tests drive the window through these) -----------------------
     def start(self, with_samples: bool = False) -> None:
-        """Load the model and the embedder; with `with_samples`, index the samples if empty."""
+        """Load the model and the embedder, then sync the kept folders (changes made while
+        closed, then as they happen); with `with_samples`, index the samples if empty."""
         self.loader.start()
+        self.folder_sync.start(self.workspace.settings.ocr)
         if with_samples and not self._documents():
             self.indexer.add([SAMPLES_DIR])
 
@@ -367,6 +373,7 @@ class MainWindow(QMainWindow):
             return
         self._shut_down = True
         self.asker.stop()
+        self.folder_sync.stop()
         self.indexer.cancel()
         for lane in (self.inference_lane, self.indexing_lane):
             lane.shutdown(SHUTDOWN_TIMEOUT_MS)
@@ -540,6 +547,8 @@ class MainWindow(QMainWindow):
                  f"{len(report.unchanged)} unchanged"]
         if report.removed:
             parts.append(f"{len(report.removed)} removed")
+        if report.renamed:
+            parts.append(f"{len(report.renamed)} renamed")
         if report.failed:
             parts.append(f"{len(report.failed)} failed")
         prefix = "Indexing cancelled" if report.cancelled else "Indexing done"

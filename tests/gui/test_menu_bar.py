@@ -54,7 +54,8 @@ def test_menus_hold_the_window_actions_and_ctrl_q_quits(open_window: OpenWindow,
     assert window.menuBar() is menus
     assert texts(menus.actions()) == ["&File", "&View", "&Help"]
     assert texts(menus.file_menu.actions()) == [
-        "&New conversation", "&Add files…", "Add &folder…", "&Export conversation…",
+        "&New conversation", "&Add files…", "Add &folder…", "Folders kept in &sync",
+        "&Export conversation…",
         "&Settings…", "&Quit"]
     assert texts(menus.view_menu.actions()) == ["&Conversations", "&Documents", "Document &viewer",
                                                 "&Models…"]
