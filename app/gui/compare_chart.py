@@ -9,7 +9,7 @@ import math
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QPointF, QRectF, Qt
+from PySide6.QtCore import QByteArray, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -18,8 +18,10 @@ from PySide6.QtGui import (
     QImage,
     QImageWriter,
     QPainter,
+    QPaintEvent,
     QPen,
 )
+from PySide6.QtWidgets import QWidget
 
 from documents.errors import InvalidInputError
 from inference.evaluation.compare import ComparisonRun
@@ -101,6 +103,41 @@ def draw_chart(painter: QPainter, area: QRectF, run: ComparisonRun) -> None:
             label += " ✓ recommended"
         painter.drawText(QPointF(centre.x() + radius + 4, centre.y() + 4), label)
     painter.restore()
+
+
+class CompareChart(QWidget):
+    """The chart on the Models page: the shown run's, or a line saying there is none yet."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("compareChart")
+        self._run: ComparisonRun | None = None
+
+    @property
+    def run(self) -> ComparisonRun | None:
+        return self._run
+
+    def set_run(self, run: ComparisonRun | None) -> None:
+        self._run = run
+        self.update()
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(520, 340)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        del event
+        painter = QPainter(self)
+        try:
+            area = QRectF(self.rect())
+            if self._run is None or not self._run.models:
+                painter.fillRect(area, QColor("white"))
+                painter.setPen(QColor("#777777"))
+                painter.drawText(area, Qt.AlignmentFlag.AlignCenter,
+                                 "Run a comparison, or open a past one, to see its chart")
+            else:
+                draw_chart(painter, area, self._run)
+        finally:
+            painter.end()
 
 
 def chart_image(run: ComparisonRun, width: int = 900, height: int = 560) -> QImage:
