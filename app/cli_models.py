@@ -243,6 +243,8 @@ def _show_progress(progress: CompareProgress) -> None:
             f"{progress.model}: {progress.stage} "
             f"({progress.model_index + 1}/{progress.models}, question "
             f"{progress.question_index + 1}/{progress.questions})")
+    if progress.eta_s is not None:
+        what += f", about {progress.eta_s:.0f} s left"
     print(what, file=sys.stderr, flush=True)
 
 

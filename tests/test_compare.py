@@ -17,18 +17,21 @@ import pytest
 from app.cli_models import print_table
 from documents.library import Library
 from inference.answer import AnswerSettings
-from inference.evaluation.cloze import load_question_file
+from inference.evaluation.cloze import ComparisonQuestion, load_question_file
 from inference.evaluation.compare import (
     ComparedModel,
     CompareEvent,
     CompareProgress,
     ComparisonFinished,
+    ComparisonRun,
     ModelCompared,
     QuestionCompared,
+    QuestionOutcome,
     load_run,
     run_comparison,
     save_run,
 )
+from inference.evaluation.portfolio import offer, router_tradeoff
 from inference.workspace import Workspace
 from tests.conftest import XQUAD
 from tests.test_models import tiny_path
@@ -127,3 +130,29 @@ def test_cancelling_keeps_what_was_answered_marked_partial(
     assert run.models[0].asked == 1 and len(run.outcomes) == 1
     assert "partial run" in run.recommendation()
     assert load_run(save_run(tmp_path / "runs", run)).partial
+
+
+def _outcome(question: str, model: str, f1: float, similarity: float,
+             seconds: float) -> QuestionOutcome:
+    return QuestionOutcome(question, model, "", "", f1, f1, f1, False, 0.0, 0.0, 0,
+                           top_similarity=similarity, total_ms=seconds * 1000)
+
+
+@pytest.mark.parametrize(("small_f1_when_confident", "offered"), [(1.0, True), (0.0, False)])
+def test_the_router_replay_offers_a_portfolio_only_when_it_beats_the_best_model(
+        small_f1_when_confident: float, offered: bool) -> None:
+    """Logic only: the replay of a router by retrieval confidence on recorded answers."""
+    questions = [ComparisonQuestion(q, q, ("x",), "file", {}) for q in ("q1", "q2")]
+    outcomes = [_outcome("q1", "tiny", small_f1_when_confident, 0.9, 1.0),
+                _outcome("q2", "tiny", 0.0, 0.4, 1.0),
+                _outcome("q1", "big", 1.0, 0.9, 5.0), _outcome("q2", "big", 1.0, 0.4, 5.0)]
+    run = ComparisonRun("", questions, [], outcomes, 0.05, None, "")
+    points = router_tradeoff(run, "tiny", "big")
+    assert [(p.label, p.small_share, p.f1, p.mean_s) for p in points] == [
+        ("tiny", 1.0, small_f1_when_confident / 2, 1.0), ("big", 0.0, 1.0, 5.0),
+        ("router t=0.40", 1.0, small_f1_when_confident / 2, 1.0),
+        ("router t=0.90", 0.5, (small_f1_when_confident + 1) / 2, 3.0)]
+    chosen = offer(points)
+    assert (chosen is not None) == offered
+    if chosen is not None:
+        assert chosen.threshold == 0.9

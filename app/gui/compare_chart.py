@@ -81,7 +81,8 @@ def draw_chart(painter: QPainter, area: QRectF, run: ComparisonRun) -> None:
     painter.setFont(title)
     painter.drawText(QRectF(area.left(), area.top() + 8, area.width(), 24),
                      Qt.AlignmentFlag.AlignHCenter,
-                     f"{len(run.questions)} questions on your documents: bubble area = RAM")
+                     f"{len(run.questions)} questions on your documents: bubble area = RAM"
+                     + (" (partial run)" if run.partial else ""))
     painter.setFont(font)
 
     biggest = max([m.ram_bytes or m.ram_estimate_bytes for m in models] + [1])

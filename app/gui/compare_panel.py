@@ -98,7 +98,7 @@ def comparison_work(workspace: Workspace, models: Sequence[ComparedModel],
             if isinstance(event, ComparisonFinished):
                 run = event.run
         assert run is not None
-        run.settings["source"] = (f"questions from {question_file}" if question_file
+        run.settings["source"] = (f"questions from {question_file.name}" if question_file
                                   else f"{generate} generated questions")
         kept = save_run(workspace.data_dir, run) if run.models else None
         return CompareResult(run, kept)
@@ -159,7 +159,7 @@ class ComparePanel(QWidget):
         self.models_model = QStandardItemModel(self)
         self.models_view = QListView(self)
         self.models_view.setModel(self.models_model)
-        self.models_view.setMaximumHeight(110)
+        self.models_view.setMaximumHeight(90)
         self.generate_radio = QRadioButton("Questions made from my documents:", self)
         self.generate_radio.setChecked(True)
         self.generate_count = QSpinBox(self)
@@ -243,11 +243,13 @@ class ComparePanel(QWidget):
         top = QHBoxLayout()
         top.addWidget(setup, 3)
         top.addWidget(past, 2)
-        results = QSplitter(Qt.Orientation.Horizontal, self)
+        results = QSplitter(Qt.Orientation.Vertical, self)
         results.addWidget(self.table)
         results.addWidget(self.chart)
-        results.setStretchFactor(0, 3)
-        results.setStretchFactor(1, 2)
+        results.setStretchFactor(0, 1)
+        results.setStretchFactor(1, 3)
+        self.table.setMinimumHeight(130)
+        self.chart.setMinimumHeight(280)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.recommendation_label)
@@ -361,9 +363,10 @@ class ComparePanel(QWidget):
         self.chart.set_run(run)
         source = run.settings.get("source")
         line = run.recommendation()
+        count = len(run.questions)
         self.recommendation_label.setText(
-            f"{len(run.questions)} questions{f' ({source})' if source else ''}, the same "
-            f"passages for every model. {line[0].upper()}{line[1:]}.")
+            f"{count} question{'' if count == 1 else 's'}{f' ({source})' if source else ''}, "
+            f"the same passages for every model. {line[0].upper()}{line[1:]}.")
         for button in (self.export_csv_button, self.export_json_button):
             button.setEnabled(bool(run.models))
         self.run_shown.emit(run)

@@ -52,7 +52,7 @@ class ModelsPage(QDialog):
         super().__init__(parent)
         self.setObjectName("modelsPage")
         self.setWindowTitle("Models")
-        self.resize(1100, 640)
+        self.resize(1100, 820)
         self._workspace = workspace
         self._lane = lane
         self.registry = ModelRegistry(workspace.data_dir, workspace.policy)

@@ -390,12 +390,15 @@ def load_run(path: Path) -> ComparisonRun:
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("version") != RUN_VERSION:
             raise ValueError(f"version {data.get('version')}, this build reads {RUN_VERSION}")
+        outcomes = [QuestionOutcome(**o) for o in data["outcomes"]]
+        # Runs kept before `asked` existed were never partial: every answer was kept.
+        models = [ModelOutcome(**{"asked": sum(o.model == m["name"] for o in outcomes), **m})
+                  for m in data["models"]]
         return ComparisonRun(
             str(data["library"]),
             [ComparisonQuestion(q["id"], q["question"], tuple(q["answers"]), q["kind"],
                                 q["source"]) for q in data["questions"]],
-            [ModelOutcome(**m) for m in data["models"]],
-            [QuestionOutcome(**o) for o in data["outcomes"]],
+            models, outcomes,
             float(data["margin"]), data["recommended"], str(data["started_at"]),
             dict(data.get("settings", {})), int(data["version"]), list(data.get("notes", [])),
             bool(data.get("partial", False)))
