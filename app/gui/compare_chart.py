@@ -14,6 +14,7 @@ from PySide6.QtGui import (
     QBrush,
     QColor,
     QFont,
+    QFontMetricsF,
     QGuiApplication,
     QImage,
     QImageWriter,
@@ -102,7 +103,11 @@ def draw_chart(painter: QPainter, area: QRectF, run: ComparisonRun) -> None:
         label = f"{model.name} ({model.ram_bytes / 2**20:.0f} MB)"
         if model.name == run.recommended:
             label += " ✓ recommended"
-        painter.drawText(QPointF(centre.x() + radius + 4, centre.y() + 4), label)
+        width = QFontMetricsF(painter.font()).horizontalAdvance(label)
+        x = centre.x() + radius + 4
+        if x + width > area.right() - 4:  # No room on the right: the label goes left.
+            x = centre.x() - radius - 4 - width
+        painter.drawText(QPointF(x, centre.y() + 4), label)
     painter.restore()
 
 
