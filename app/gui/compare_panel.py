@@ -55,6 +55,7 @@ from inference.evaluation.compare import (
     export_run,
     load_run,
     run_comparison,
+    run_label,
     save_run,
     saved_runs,
 )
@@ -344,7 +345,7 @@ class ComparePanel(QWidget):
     def refresh_runs(self) -> None:
         """Re-read the list of kept runs (newest first)."""
         self._run_paths = list(reversed(saved_runs(self._workspace.data_dir)))
-        self.runs_model.setStringList([path.stem for path in self._run_paths])
+        self.runs_model.setStringList([run_label(path) for path in self._run_paths])
 
     def open_run(self, path: Path) -> bool:
         """Show a kept run; False (with the reason shown) when it cannot be read."""

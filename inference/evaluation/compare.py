@@ -316,7 +316,7 @@ def run_comparison(library: Library, models: Sequence[ComparedModel],
                            context_tokens)
         results.append(summary)
         yield ModelCompared(summary, m_index)
-    partial = cancelled()
+    partial = len(outcomes) < len(models) * len(questions)  # A Stop after the end is no stop.
     if not partial:
         yield progress("done", "", len(models), len(questions))
     yield ComparisonFinished(ComparisonRun(
@@ -382,6 +382,19 @@ def saved_runs(data_dir: Path) -> list[Path]:
     """The kept runs, oldest first."""
     folder = data_dir / RUNS_DIR
     return sorted(folder.glob("*.json")) if folder.is_dir() else []
+
+
+def run_label(path: Path) -> str:
+    """A kept run in one line for a list: when, which models, how many questions."""
+    try:
+        run = load_run(path)
+    except EnclaveError:
+        return f"{path.stem} (unreadable)"
+    when = run.started_at.replace("T", " ").replace("+00:00", " UTC")
+    models = ", ".join(m.name for m in run.models) or "no model"
+    count = len(run.questions)
+    label = f"{when} · {models} · {count} question{'' if count == 1 else 's'}"
+    return label + " · partial" if run.partial else label
 
 
 def load_run(path: Path) -> ComparisonRun:

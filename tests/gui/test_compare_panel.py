@@ -78,7 +78,8 @@ def test_a_comparison_runs_in_the_window_with_progress_and_a_result_row(
         "Recommended: tiny (the smallest model within 0.05 F1 of the best)")
     assert panel.chart.run is run
 
-    assert panel.runs_model.rowCount() == 1
+    (label,) = panel.runs_model.stringList()
+    assert label.endswith(" UTC · tiny · 1 question") and label.startswith(run.started_at[:10])
     exported = tmp_path / "run.csv"
     assert panel.export(exported)
     (row,) = csv.DictReader(exported.read_text(encoding="utf-8").splitlines())
