@@ -24,11 +24,12 @@ from documents.errors import InvalidInputError
 from inference.evaluation.cloze import generate_cloze_questions, load_question_file
 from inference.evaluation.compare import (
     DEFAULT_MARGIN,
-    SUPPORT_NOTE,
     ComparedModel,
     CompareProgress,
     ComparisonRun,
     compare_models,
+    export_run,
+    quoted_text,
     save_run,
 )
 from inference.model_info import (
@@ -231,14 +232,7 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _export(run: ComparisonRun, path: Path) -> None:
-    if path.suffix.lower() == ".csv":
-        path.write_text(run.to_csv(), encoding="utf-8")
-    elif path.suffix.lower() == ".json":
-        path.write_text(json.dumps(run.to_json(), indent=2, ensure_ascii=False) + "\n",
-                        encoding="utf-8")
-    else:
-        raise InvalidInputError(f"{path}: export to a .csv or a .json file")
-    print(f"wrote {path}", file=sys.stderr)
+    print(f"wrote {export_run(run, path)}", file=sys.stderr)
 
 
 def _show_progress(progress: CompareProgress) -> None:
@@ -249,6 +243,8 @@ def _show_progress(progress: CompareProgress) -> None:
             f"{progress.model}: {progress.stage} "
             f"({progress.model_index + 1}/{progress.models}, question "
             f"{progress.question_index + 1}/{progress.questions})")
+    if progress.eta_s is not None:
+        what += f", about {progress.eta_s:.0f} s left"
     print(what, file=sys.stderr, flush=True)
 
 
@@ -257,16 +253,16 @@ def print_table(run: ComparisonRun) -> None:
           "model")
     header = (f"{'model':<12}{'params':>7}{'quant':>8}{'load s':>8}{'RAM MB':>8}"
               f"{'peak MB':>9}{'1st tok ms':>11}{'tok/s':>7}{'EM':>6}{'F1':>6}"
-              f"{'found':>7}{'declined':>9}")
+              f"{'found':>7}{'declined':>9}{'quoted':>8}")
     print(header)
     for m in run.models:
         mark = "  <- recommended" if m.name == run.recommended else ""
         print(f"{m.name:<12}{m.parameters_text:>7}{m.quantization:>8}{m.load_s:>8.1f}"
               f"{m.ram_bytes / 2**20:>8.0f}{m.peak_rss_bytes / 2**20:>9.0f}"
               f"{m.ttft_ms:>11.0f}{m.tokens_per_s:>7.1f}{m.exact_match:>6.2f}{m.f1:>6.2f}"
-              f"{m.contains:>7.2f}{m.declined:>9.2f}{mark}")
-    print(f"recommended: {run.recommended} (the smallest model within {run.margin:.2f} F1 of "
-          "the best)")
+              f"{m.contains:>7.2f}{m.declined:>9.2f}{quoted_text(m.supported_share):>8}"
+              f"{mark}")
+    print(run.recommendation())
     print("EM and F1: the answer's lead against the expected answer; found: the expected "
-          "answer anywhere in the answer")
-    print(f"supported sentences: {SUPPORT_NOTE}")
+          "answer anywhere in the answer; quoted: the share of answer sentences a verified "
+          "quote of the given sources supports ('-': every question declined)")

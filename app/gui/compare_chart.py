@@ -9,17 +9,20 @@ import math
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QPointF, QRectF, Qt
+from PySide6.QtCore import QByteArray, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import (
     QBrush,
     QColor,
     QFont,
+    QFontMetricsF,
     QGuiApplication,
     QImage,
     QImageWriter,
     QPainter,
+    QPaintEvent,
     QPen,
 )
+from PySide6.QtWidgets import QWidget
 
 from documents.errors import InvalidInputError
 from inference.evaluation.compare import ComparisonRun
@@ -79,7 +82,8 @@ def draw_chart(painter: QPainter, area: QRectF, run: ComparisonRun) -> None:
     painter.setFont(title)
     painter.drawText(QRectF(area.left(), area.top() + 8, area.width(), 24),
                      Qt.AlignmentFlag.AlignHCenter,
-                     f"{len(run.questions)} questions on your documents: bubble area = RAM")
+                     f"{len(run.questions)} questions on your documents: bubble area = RAM"
+                     + (" (partial run)" if run.partial else ""))
     painter.setFont(font)
 
     biggest = max([m.ram_bytes or m.ram_estimate_bytes for m in models] + [1])
@@ -99,8 +103,47 @@ def draw_chart(painter: QPainter, area: QRectF, run: ComparisonRun) -> None:
         label = f"{model.name} ({model.ram_bytes / 2**20:.0f} MB)"
         if model.name == run.recommended:
             label += " ✓ recommended"
-        painter.drawText(QPointF(centre.x() + radius + 4, centre.y() + 4), label)
+        width = QFontMetricsF(painter.font()).horizontalAdvance(label)
+        x = centre.x() + radius + 4
+        if x + width > area.right() - 4:  # No room on the right: the label goes left.
+            x = centre.x() - radius - 4 - width
+        painter.drawText(QPointF(x, centre.y() + 4), label)
     painter.restore()
+
+
+class CompareChart(QWidget):
+    """The chart on the Models page: the shown run's, or a line saying there is none yet."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("compareChart")
+        self._run: ComparisonRun | None = None
+
+    @property
+    def run(self) -> ComparisonRun | None:
+        return self._run
+
+    def set_run(self, run: ComparisonRun | None) -> None:
+        self._run = run
+        self.update()
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(520, 340)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        del event
+        painter = QPainter(self)
+        try:
+            area = QRectF(self.rect())
+            if self._run is None or not self._run.models:
+                painter.fillRect(area, QColor("white"))
+                painter.setPen(QColor("#777777"))
+                painter.drawText(area, Qt.AlignmentFlag.AlignCenter,
+                                 "Run a comparison, or open a past one, to see its chart")
+            else:
+                draw_chart(painter, area, self._run)
+        finally:
+            painter.end()
 
 
 def chart_image(run: ComparisonRun, width: int = 900, height: int = 560) -> QImage:

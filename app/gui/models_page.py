@@ -4,7 +4,8 @@ removing one, and choosing the model that answers.
 Reading metadata (and hashing a large file) and the add-time check (loading the model and
 answering a sample question) run on the inference lane; the page shows their results.
 Choosing a model goes through the window's own model switch (`use_requested`), so the page
-never loads a model for answering itself.
+never loads a model for answering itself. The Compare tab (`compare_panel.py`) runs the
+model comparison on the same lane.
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from app.gui.compare_panel import ComparePanel
 from app.gui.lanes import Lane, call_job
 from app.gui.models_model import ModelRow, ModelsTableModel, model_rows
 from inference.logs import user_message
@@ -49,7 +52,7 @@ class ModelsPage(QDialog):
         super().__init__(parent)
         self.setObjectName("modelsPage")
         self.setWindowTitle("Models")
-        self.resize(1000, 420)
+        self.resize(1100, 820)
         self._workspace = workspace
         self._lane = lane
         self.registry = ModelRegistry(workspace.data_dir, workspace.policy)
@@ -86,11 +89,18 @@ class ModelsPage(QDialog):
         buttons.addStretch(1)
         buttons.addWidget(self.use_button)
         buttons.addWidget(close)
-        layout = QVBoxLayout(self)
+        models_tab = QWidget(self)
+        layout = QVBoxLayout(models_tab)
         layout.addWidget(self.offload_label)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.message_label)
         layout.addLayout(buttons)
+        self.compare = ComparePanel(workspace, lane, self)
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(models_tab, "Models")
+        self.tabs.addTab(self.compare, "Compare")
+        QVBoxLayout(self).addWidget(self.tabs)
+        self.finished.connect(self.compare.stop)  # Closing the page stops a comparison.
         self.add_button.clicked.connect(self._on_add_button_clicked)
         self.remove_button.clicked.connect(self.remove_selected)
         self.use_button.clicked.connect(self.use_selected)
@@ -123,6 +133,11 @@ class ModelsPage(QDialog):
         del detail
         if state == "ready":
             self.refresh()
+
+    def show_compare(self) -> ComparePanel:
+        """Switch to the Compare tab."""
+        self.tabs.setCurrentWidget(self.compare)
+        return self.compare
 
     def select(self, name: str) -> bool:
         row = self.table_model.row_named(name)
@@ -164,6 +179,7 @@ class ModelsPage(QDialog):
 
     def _on_rows_job_returned(self, rows: object) -> None:
         self.table_model.set_rows(list(rows) if isinstance(rows, list) else [])
+        self.compare.set_models(self.table_model.rows)
         self.rows_loaded.emit()
 
     def _on_job_failed(self, error: object) -> None:

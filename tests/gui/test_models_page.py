@@ -111,7 +111,7 @@ def test_models_compare_on_generated_questions_with_the_tiny_model(
                     "--export", str(exported_csv), "--export", str(exported_json)])
     out = capsys.readouterr().out
     assert code == 0
-    assert "3 questions on" in out and "recommended: tiny" in out
+    assert "3 questions on" in out and "recommended: tiny" in out and "quoted" in out
 
     run = json.loads(exported_json.read_text(encoding="utf-8"))
     assert run["version"] == RUN_VERSION and run["recommended"] == "tiny"
@@ -124,10 +124,15 @@ def test_models_compare_on_generated_questions_with_the_tiny_model(
     (tiny,) = run["models"]
     assert tiny["file"] == SMOLLM2_135M.file_name and tiny["sha256"] == SMOLLM2_135M.sha256
     assert tiny["load_s"] > 0 and tiny["peak_rss_bytes"] > 0
-    assert 0.0 <= tiny["f1"] <= 1.0 and tiny["supported_share"] is None
+    assert 0.0 <= tiny["f1"] <= 1.0 and tiny["asked"] == 3 and not run["partial"]
+    outcomes = run["outcomes"]
+    sentences = sum(o["sentences"] for o in outcomes)
+    assert tiny["supported_share"] == (sum(o["supported"] for o in outcomes) / sentences
+                                       if sentences else None)
     assert saved_runs(runs) and json.loads(saved_runs(runs)[0].read_text())["models"]
     rows = list(csv.DictReader(exported_csv.read_text(encoding="utf-8").splitlines()))
     assert rows[0]["name"] == "tiny" and rows[0]["recommended"] == "True"
+    assert "supported_share" in rows[0]
     image = QImage(str(chart))
     assert not image.isNull() and image.width() == 900
 
