@@ -25,6 +25,7 @@ from inference.evaluation.compare import (
     ComparisonFinished,
     ComparisonRun,
     ModelCompared,
+    ModelOutcome,
     QuestionCompared,
     QuestionOutcome,
     load_run,
@@ -156,3 +157,17 @@ def test_the_router_replay_offers_a_portfolio_only_when_it_beats_the_best_model(
     assert (chosen is not None) == offered
     if chosen is not None:
         assert chosen.threshold == 0.9
+
+
+def test_the_recommendation_says_so_when_no_model_answers_well() -> None:
+    """The smallest of several failing models is named, and the line says they all fail."""
+    def model(name: str, f1: float, parameters: int) -> ModelOutcome:
+        return ModelOutcome(name, f"{name}.gguf", "0" * 64, parameters, "", "Q4", parameters,
+                            1.0, 1, 1, 1, 10.0, 5.0, 0.0, f1, 0.0, 0.0, 1)
+
+    weak = ComparisonRun("lib", [], [model("tiny", 0.02, 1), model("small", 0.02, 2)], [],
+                         0.05, "tiny", "2026-12-02T00:00:00Z")
+    assert "best F1 is only 0.02: none of these models answers" in weak.recommendation()
+    good = replace(weak, models=[model("tiny", 0.6, 1), model("small", 0.62, 2)])
+    assert good.recommendation().startswith("recommended: tiny")
+    assert "none of these models" not in good.recommendation()

@@ -164,6 +164,10 @@ class ComparisonRun:
             return "no recommendation: no model answered before the comparison was stopped"
         line = (f"recommended: {self.recommended} (the smallest model within "
                 f"{self.margin:.2f} F1 of the best)")
+        best = max(model.f1 for model in self.models)
+        if best < WEAK_F1:
+            line += (f"; but the best F1 is only {best:.2f}: none of these models answers "
+                     "these questions well")
         if self.partial:
             line += "; partial run, stopped before the end"
         return line
@@ -200,6 +204,11 @@ def quoted_text(share: float | None) -> str:
     """The verified-quote share as the tables print it: '-' when every question was declined
     (no sentence to check)."""
     return "-" if share is None else f"{share:.2f}"
+
+
+#: Below this best F1 the recommendation says that no model compared answers well: the
+#: smallest of several failing models is not a model to rely on.
+WEAK_F1 = 0.3
 
 
 def recommend(models: Sequence[ModelOutcome], margin: float = DEFAULT_MARGIN) -> str | None:
