@@ -140,6 +140,12 @@ class Collections:
                                          f"{known})")
         return self._info(int(rows[0][0]), str(rows[0][1]), str(rows[0][2]))
 
+    def by_id(self, collection_id: int) -> CollectionInfo | None:
+        """The collection with this id (a conversation keeps it), None once deleted."""
+        rows = self._store.rows("SELECT id, name, created FROM collections WHERE id = ?",
+                                (collection_id,))
+        return self._info(int(rows[0][0]), str(rows[0][1]), str(rows[0][2])) if rows else None
+
     def scope(self, name: str) -> CollectionScope:
         """The indexed documents of the collection now, and their chunk count."""
         found = self.get(name)

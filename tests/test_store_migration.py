@@ -71,6 +71,7 @@ def test_a_version_1_store_is_migrated_in_place(tmp_path: Path) -> None:
         store.close()
     reopened = Store(path)  # Opening again migrates nothing twice.
     try:
-        assert reopened.get_meta("schema_version") == str(SCHEMA_VERSION) and reopened.fts_integrity()
+        assert reopened.get_meta("schema_version") == str(SCHEMA_VERSION)
+        assert reopened.fts_integrity()
     finally:
         reopened.close()
