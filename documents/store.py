@@ -393,11 +393,14 @@ class Store:
                        within: Sequence[Path] | None = None) -> list[tuple[int, float]]:
         """FTS5 BM25 ranking; returns (chunk id, score) with higher scores better.
 
-        `within`: only the chunks of these documents (a question's filter).
+        `within`: only the chunks of these documents (a question's filter, a collection).
+        Its `+rowid` keeps the constraint from FTS5, which would otherwise look up the
+        match once per chunk id: 617 ms against 10 ms for a 1,000-chunk collection at
+        100k chunks, same rows (docs/benchmarks.md, scoped retrieval).
         """
         where, values = "", []
         if within is not None:
-            where = (" AND rowid IN (SELECT chunks.id FROM chunks JOIN documents ON "
+            where = (" AND +rowid IN (SELECT chunks.id FROM chunks JOIN documents ON "
                      "documents.id = chunks.document_id WHERE documents.path IN "
                      f"({','.join('?' * len(within))}))")
             values = [str(path) for path in within]
