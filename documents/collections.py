@@ -132,13 +132,17 @@ class Collections:
 
     def get(self, name: str) -> CollectionInfo:
         """The collection called `name` (any case); UnknownCollectionError when none is."""
+        return self._info(*self._find(name))
+
+    def _find(self, name: str) -> tuple[int, str, str]:
+        """(id, name, created) of the collection called `name`, or UnknownCollectionError."""
         rows = self._store.rows("SELECT id, name, created FROM collections WHERE name = ?",
                                 (name.strip(),))
         if not rows:
             known = ", ".join(info.name for info in self.all()) or "none yet"
             raise UnknownCollectionError(f"no collection is named {name!r} (collections: "
                                          f"{known})")
-        return self._info(int(rows[0][0]), str(rows[0][1]), str(rows[0][2]))
+        return int(rows[0][0]), str(rows[0][1]), str(rows[0][2])
 
     def by_id(self, collection_id: int) -> CollectionInfo | None:
         """The collection with this id (a conversation keeps it), None once deleted."""
@@ -147,10 +151,11 @@ class Collections:
         return self._info(int(rows[0][0]), str(rows[0][1]), str(rows[0][2])) if rows else None
 
     def scope(self, name: str) -> CollectionScope:
-        """The indexed documents of the collection now, and their chunk count."""
-        found = self.get(name)
-        documents = self._documents(found.id)
-        return CollectionScope(found.name, tuple(path for path, _ in documents),
+        """The indexed documents of the collection now, and their chunk count (read at each
+        search, so a file indexed into a member folder is searched at once)."""
+        collection_id, found, _ = self._find(name)
+        documents = self._documents(collection_id)
+        return CollectionScope(found, tuple(path for path, _ in documents),
                                sum(chunks for _, chunks in documents))
 
     def _kind(self, path: Path) -> MemberKind:
