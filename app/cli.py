@@ -325,6 +325,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
                 store.set_collection(conversation_id, collection)
         else:
             conversation_id = store.create(args.question[:60], collection).id
+        scoped = workspace.conversation_collection(conversation_id)
+        if scoped is not None and not args.json:
+            print(f"(searching the collection {scoped} only)", file=sys.stderr)
         store.add_message(conversation_id, "user", args.question)
         log.debug("question: %s", args.question)  # Debug logging only: it holds the text.
         if scope is not None:

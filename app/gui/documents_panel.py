@@ -492,6 +492,12 @@ class DocumentsPanel(QFrame):
             self.model.status(path) != Status.INDEXING for path in selected))
 
     def _on_tree_context_menu_requested(self, position: QPoint) -> None:
+        menu = self.context_menu()
+        if not menu.isEmpty():
+            menu.exec(self.tree.viewport().mapToGlobal(position))
+
+    def context_menu(self) -> QMenu:
+        """The selection's menu: unlock, add to a collection (or a new one), remove."""
         menu = QMenu(self)
         locked = self.selected_paths(Status.LOCKED)
         if locked:
@@ -508,8 +514,7 @@ class DocumentsPanel(QFrame):
             target.addAction("New collection…", lambda: self._new_collection(members))
         if self.remove_button.isEnabled():
             menu.addAction("Remove", self._on_remove_button_clicked)
-        if not menu.isEmpty():
-            menu.exec(self.tree.viewport().mapToGlobal(position))
+        return menu
 
     def _new_collection(self, members: list[Path]) -> None:
         name, chosen = QInputDialog.getText(self, "New collection",

@@ -77,6 +77,19 @@ def test_a_conversation_scoped_to_a_collection_cites_only_its_documents(
     assert answer.citations and {c.passage.document_name for c in answer.citations} == \
         {"Oxygen.md"}
 
+    # The right-click menu adds a file to an existing collection.
+    file_row = next(proxy.index(row, NAME_COLUMN, proxy.index(0, NAME_COLUMN))
+                    for row in range(proxy.rowCount(proxy.index(0, NAME_COLUMN))))
+    panel.tree.selectionModel().select(
+        file_row, QItemSelectionModel.SelectionFlag.ClearAndSelect
+        | QItemSelectionModel.SelectionFlag.Rows)
+    menu = panel.context_menu()
+    submenu = next(a.menu() for a in menu.actions() if a.text() == "Add to collection")
+    assert [a.text() for a in submenu.actions() if a.text()] == ["Science", "New collection…"]
+    next(a for a in submenu.actions() if a.text() == "Science").trigger()
+    assert window.workspace.library.collections.get("Science").documents == 2
+    menu.deleteLater()
+
     # Another conversation shows its own scope; coming back shows the collection again.
     qtbot.waitUntil(lambda: not window.asker.busy, timeout=10_000)
     other = window.conversations.create_conversation()
