@@ -16,11 +16,14 @@ from app.cli_collection import SCOPE_HELP, ask_collection, chosen_scope
 from app.cli_eval import register as register_eval
 from app.cli_folders import register as register_folders
 from app.cli_models import register as register_models
+from app.cli_named_collections import UNKNOWN_COLLECTION_EXIT
+from app.cli_named_collections import register as register_collections
 from app.cli_selfcheck import register as register_selfcheck
 from app.export import ExportFormat, export_conversation
 from app.ingest_lines import Heartbeat, ProgressLines, StopOnSignal
 from app.ingest_lines import shown as _shown
 from app.pending_batch import PendingBatch, PendingBatchFile
+from documents.collections import UnknownCollectionError
 from documents.errors import EnclaveError
 from documents.library import IngestProgress, IngestReport
 from documents.query_filter import QueryFilter
@@ -73,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="also index what a stopped or cut batch left unfinished")
     ingest.add_argument("--ocr", action="store_true",
                         help="read scanned PDF pages and pictures by text recognition (slow)")
+    ingest.add_argument("--collection", default=None, metavar="NAME",
+                        help="also add the files and folders to this collection")
 
     ask = commands.add_parser("ask", parents=[common], help="answer a question")
     ask.add_argument("question")
@@ -83,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--no-filter", action="store_true",
                      help="search every document even when the question names some")
     ask.add_argument("--scope", nargs="+", default=None, metavar="SCOPE", help=SCOPE_HELP)
+    ask.add_argument("--collection", default=None, metavar="NAME",
+                     help="search only this collection (the conversation keeps it)")
 
     docs = commands.add_parser("docs", parents=[common], help="list indexed documents")
     docs.add_argument("--json", action="store_true")
@@ -98,6 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--json", action="store_true")
     search.add_argument("--no-filter", action="store_true",
                         help="search every document even when the query names some")
+    search.add_argument("--collection", default=None, metavar="NAME",
+                        help="search only this collection")
 
     conversations = commands.add_parser("conversations", parents=[common],
                                         help="list saved conversations, or export one")
@@ -122,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="re-embed every chunk with the configured embedder")
 
     for register in (register_eval, register_bench, register_selfcheck, register_models,
-                     register_folders):
+                     register_folders, register_collections):
         register(commands, common)
 
     provision = commands.add_parser("provision", help="put the pinned models on disk (set-up)")
@@ -144,12 +153,17 @@ def run(argv: Sequence[str] | None = None) -> int:
     log_file = setup_logging(debug=getattr(args, "debug", False))
     command = " ".join(filter(None, (args.command, getattr(args, "audit_command", None),
                                      getattr(args, "conversations_command", None),
+                                     getattr(args, "collections_command", None),
                                      getattr(args, "eval_kind", None),
                                      getattr(args, "models_command", None),
                                      getattr(args, "stage", None))))
     log.info("enclave %s: started", command)  # Never the arguments: they hold questions.
     try:
         return handler(args)
+    except UnknownCollectionError as error:  # A name a script got wrong: its own exit code.
+        log.info("enclave %s: told the user: %s", command, error)
+        print(f"enclave: error: {error}", file=sys.stderr)
+        return UNKNOWN_COLLECTION_EXIT
     except EnclaveError as error:
         # One class for every error a user can act on: one line naming the file and cause.
         # Logged as information, with its traceback: the user was told, nothing broke.
@@ -246,6 +260,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     """
     workspace = workspace_for(args)
     try:
+        if args.collection is not None:  # An unknown name stops before any work.
+            workspace.library.collections.get(args.collection)
         pending = PendingBatchFile(workspace.data_dir, workspace.unlock().key)
         earlier = pending.load()
         paths = [path.expanduser().resolve() for path in args.paths]
@@ -265,6 +281,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 cancel, password=args.password)
         if not report.cancelled:
             pending.save(PendingBatch(others))
+        if args.collection is not None:
+            workspace.library.collections.add(args.collection, paths)
     finally:
         workspace.close()
     if lines is None and sys.stderr.isatty():
@@ -304,12 +322,19 @@ def cmd_ask(args: argparse.Namespace) -> int:
     workspace = workspace_for(args)
     try:
         store = workspace.conversations
+        collection = (workspace.library.collections.get(args.collection).id
+                      if args.collection is not None else None)
         if args.conversation is not None:
             if store.get(args.conversation) is None:
                 raise CliError(f"no conversation {args.conversation}")
             conversation_id = args.conversation
+            if collection is not None:
+                store.set_collection(conversation_id, collection)
         else:
-            conversation_id = store.create(args.question[:60]).id
+            conversation_id = store.create(args.question[:60], collection).id
+        scoped = workspace.conversation_collection(conversation_id)
+        if scoped is not None and not args.json:
+            print(f"(searching the collection {scoped} only)", file=sys.stderr)
         store.add_message(conversation_id, "user", args.question)
         log.debug("question: %s", args.question)  # Debug logging only: it holds the text.
         if scope is not None:
@@ -390,7 +415,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     workspace = workspace_for(args)
     try:
         passages = workspace.library.search(args.query, args.limit, SearchMode(args.mode),
-                                            filtered=not args.no_filter)
+                                            filtered=not args.no_filter,
+                                            collection=args.collection)
     finally:
         workspace.close()
     if args.json:

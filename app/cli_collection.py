@@ -46,9 +46,11 @@ def chosen_scope(args: argparse.Namespace) -> Scope | None:
 
 def ask_collection(args: argparse.Namespace, workspace: Workspace, conversation_id: int,
                    scope: Scope) -> int:
-    """Answer across `scope`; the workspace is closed by the caller."""
+    """Answer across `scope`; the workspace is closed by the caller. Chosen by the rule
+    (no `--scope`), every file of the conversation's collection, or of the library."""
     answer: CollectionAnswer | None = None
-    for event in workspace.answer_collection(conversation_id, args.question, scope):
+    chosen = None if args.scope is None else scope
+    for event in workspace.answer_collection(conversation_id, args.question, chosen):
         if args.json:
             if isinstance(event, Finished):
                 answer = event.answer

@@ -159,13 +159,37 @@ class VectorIndex:
         self._index, self._trained_for = ivf, len(ids)
 
     # -- search ----------------------------------------------------------------------------
-    def search(self, query: Vectors, limit: int) -> list[tuple[int, float]]:
+    def search(self, query: Vectors, limit: int,
+               within: Sequence[int] | None = None) -> list[tuple[int, float]]:
+        """The `limit` nearest (chunk id, cosine), best first; with `within`, only among
+        those ids (a collection), through faiss's ID selector.
+
+        A search within ids visits every IVF cell: the few chunks of a small collection
+        nearest the question need not lie in the cells nearest it, and the selector skips
+        the distance of every other vector, so the whole scan stays cheap
+        (docs/benchmarks.md, scoped retrieval).
+        """
+        import faiss
+
+        selector: Any = None
+        if within is not None:
+            chosen = np.ascontiguousarray(within, dtype=np.int64)
+            if not len(chosen):
+                return []
+            selector = faiss.IDSelectorBatch(len(chosen), faiss.swig_ptr(chosen))
         with self._lock:
             if self.size == 0:
                 return []
+            params: Any = None
+            if selector is not None:
+                ivf = self._ivf()
+                params = faiss.SearchParameters() if ivf is None else faiss.SearchParametersIVF()
+                params.sel = selector
+                if ivf is not None:
+                    params.nprobe = int(ivf.nlist)
             scores, ids = self._index.search(
                 np.ascontiguousarray(query, dtype=np.float32).reshape(1, -1),
-                min(limit, self.size))
+                min(limit, self.size), params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
     def exact_search(self, queries: Vectors, limit: int) -> np.ndarray[Any, np.dtype[np.int64]]:

@@ -211,28 +211,30 @@ class Assistant:
 
     def answer(self, question: str, history: Sequence[Turn] = (),
                cancel: threading.Event | None = None,
-               filtered: bool = True) -> Iterator[AnswerEvent]:
+               filtered: bool = True, collection: str | None = None) -> Iterator[AnswerEvent]:
         """Stream the events of one answer; `filtered=False` searches every document even
-        when the question names some (the user cleared the filter)."""
+        when the question names some (the user cleared the filter); `collection` searches
+        only that collection's documents."""
         started = time.perf_counter()
-        query, relevant = self.retrieve(question, history, filtered)
+        query, relevant = self.retrieve(question, history, filtered, collection)
         yield SourcesFound(relevant, relevant.filter)
         yield from self.answer_from(question, relevant, history, cancel, query, started)
 
     def retrieve(self, question: str, history: Sequence[Turn] = (),
-                 filtered: bool = True) -> tuple[str, Passages]:
+                 filtered: bool = True, collection: str | None = None) -> tuple[str, Passages]:
         """The query searched for (a follow-up rewritten to stand alone) and the passages
         close enough to it to answer from; none means the library does not cover it."""
         settings = self.settings
         query = question
         if settings.rewrite_follow_ups and history:
             query = standalone_question(self.model, question, history)
-        found = self.library.search(query, settings.passages, settings.search_mode, filtered)
+        found = self.library.search(query, settings.passages, settings.search_mode, filtered,
+                                    collection=collection)
         if settings.rewrite_follow_ups and history and \
                 _best(found) < settings.follow_up_context_similarity:
             in_context = f"{query} {history[-1].question}"
             again = self.library.search(in_context, settings.passages, settings.search_mode,
-                                        filtered)
+                                        filtered, collection=collection)
             if _best(again) > _best(found):
                 query, found = in_context, again
         return query, Passages((p for p in found if p.similarity >= settings.min_similarity),

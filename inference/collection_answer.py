@@ -264,6 +264,9 @@ class CollectionAssistant:
         records = self.library.documents()
         if scope.everything:
             return records, {}
+        if scope.collection is not None:
+            members = set(self.library.collections.scope(scope.collection).documents)
+            return [record for record in records if record.path in members], {}
         known = {record.path: record for record in records}
         chosen = [known[path] for path in scope.files if path in known]
         missing = {path: "this file is not in your library; add it first"

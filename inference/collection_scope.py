@@ -103,23 +103,27 @@ class ScopeError(InvalidInputError):
 
 @dataclass(frozen=True)
 class Scope:
-    """The files a whole-collection question covers: all of them, or the ones named."""
+    """The files a whole-collection question covers: all of them, the ones named, or the
+    documents of a named collection (documents/collections.py)."""
 
     files: tuple[Path, ...] = ()
+    collection: str | None = None
 
     @property
     def everything(self) -> bool:
-        return not self.files
+        return not self.files and self.collection is None
 
     def describe(self) -> str:
+        if self.collection is not None:
+            return "collection"
         return "all" if self.everything else "files"
 
 
 def parse_scope(words: Sequence[str]) -> Scope:
     """`--scope all`, `--scope files A B …` or `--scope collection NAME` as a `Scope`.
 
-    Named collections are not part of Enclave yet; the flag's shape is accepted so scripts
-    can be written for it, and it is refused in words that say so.
+    A collection's name may have spaces, given as one argument or several; whether it
+    exists is for the library to say when the question is asked.
     """
     if not words:
         raise ScopeError("--scope needs a value: all, files FILE…, or collection NAME")
@@ -128,9 +132,7 @@ def parse_scope(words: Sequence[str]) -> Scope:
         return Scope()
     if head == "files" and rest:
         return Scope(tuple(Path(word).expanduser().resolve() for word in rest))
-    if head == "collection":
-        name = " ".join(rest) or "(no name)"
-        raise ScopeError(f"collection {name}: named collections do not exist in Enclave yet; "
-                         "use --scope all, or --scope files with the files to ask about")
+    if head == "collection" and rest:
+        return Scope(collection=" ".join(rest))
     raise ScopeError(f"--scope {' '.join(words)}: not understood; use all, files FILE…, "
                      "or collection NAME")

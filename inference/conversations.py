@@ -22,7 +22,8 @@ CREATE TABLE IF NOT EXISTS conversations(
     id INTEGER PRIMARY KEY,
     title TEXT NOT NULL,
     created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
+    updated_at TEXT NOT NULL,
+    collection_id INTEGER
 );
 CREATE TABLE IF NOT EXISTS messages(
     id INTEGER PRIMARY KEY,
@@ -37,12 +38,19 @@ CREATE INDEX IF NOT EXISTS messages_by_conversation ON messages(conversation_id,
 """
 
 
+#: Columns a conversation row is read with (`Conversation(*row)`).
+_COLUMNS = "id, title, created_at, updated_at, collection_id"
+
+
 @dataclass(frozen=True)
 class Conversation:
     id: int
     title: str
     created_at: str
     updated_at: str
+    #: The collection it searches (documents/collections.py, by id so a rename keeps it);
+    #: None for every document.
+    collection_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,9 @@ class ConversationStore:
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.execute("PRAGMA secure_delete=ON")
         self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(conversations)")}
+        if "collection_id" not in columns:  # A store from before collections: all documents.
+            self._db.execute("ALTER TABLE conversations ADD COLUMN collection_id INTEGER")
 
     def close(self) -> None:
         with self._lock:
@@ -73,22 +84,30 @@ class ConversationStore:
     def recent(self) -> list[Conversation]:
         """Every conversation, the most recently active first."""
         with self._lock:
-            rows = self._db.execute("SELECT id, title, created_at, updated_at FROM conversations "
+            rows = self._db.execute(f"SELECT {_COLUMNS} FROM conversations "
                                     "ORDER BY updated_at DESC, id DESC").fetchall()
         return [Conversation(*row) for row in rows]
 
     def get(self, conversation_id: int) -> Conversation | None:
         with self._lock:
-            row = self._db.execute("SELECT id, title, created_at, updated_at FROM conversations "
-                                   "WHERE id = ?", (conversation_id,)).fetchone()
+            row = self._db.execute(f"SELECT {_COLUMNS} FROM conversations WHERE id = ?",
+                                   (conversation_id,)).fetchone()
         return None if row is None else Conversation(*row)
 
-    def create(self, title: str = "New conversation") -> Conversation:
+    def create(self, title: str = "New conversation",
+               collection_id: int | None = None) -> Conversation:
         now = _now()
         with self._lock:
-            cursor = self._db.execute("INSERT INTO conversations(title, created_at, updated_at) "
-                                      "VALUES (?, ?, ?)", (title, now, now))
-        return Conversation(int(cursor.lastrowid or 0), title, now, now)
+            cursor = self._db.execute("INSERT INTO conversations(title, created_at, updated_at, "
+                                      "collection_id) VALUES (?, ?, ?, ?)",
+                                      (title, now, now, collection_id))
+        return Conversation(int(cursor.lastrowid or 0), title, now, now, collection_id)
+
+    def set_collection(self, conversation_id: int, collection_id: int | None) -> None:
+        """Scope the conversation to a collection, or to every document (None)."""
+        with self._lock:
+            self._db.execute("UPDATE conversations SET collection_id = ? WHERE id = ?",
+                             (collection_id, conversation_id))
 
     def rename(self, conversation_id: int, title: str) -> None:
         with self._lock:

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from documents.collections import CollectionError
 from documents.embedder import Embedder
 from documents.errors import EnclaveError
 from documents.library import Library
@@ -161,7 +162,8 @@ class Workspace:
         a crash mid-answer keeps it.
         """
         history = self.conversations.history(conversation_id)
-        for event in self.assistant().answer(question, history, cancel, filtered):
+        collection = self.conversation_collection(conversation_id)
+        for event in self.assistant().answer(question, history, cancel, filtered, collection):
             if isinstance(event, AnswerFinished):
                 self.record_answer(conversation_id, event.answer)
             yield event
@@ -182,12 +184,31 @@ class Workspace:
                           cancel: threading.Event | None = None,
                           kind: QuestionKind | None = None) -> Iterator[CollectionEvent]:
         """`answer` for a question asked of every file in `scope`; the combined (or partial)
-        answer is stored in the conversation before the last event is passed on."""
+        answer is stored in the conversation before the last event is passed on. Without a
+        scope, the conversation's collection, or every document."""
+        if scope is None:
+            collection = self.conversation_collection(conversation_id)
+            scope = Scope(collection=collection) if collection is not None else Scope()
         for event in self.collection_assistant().answer(question, scope, cancel, kind):
             if isinstance(event, Finished):
                 self.conversations.add_message(conversation_id, "assistant", event.answer.text,
                                                None, event.answer.to_json())
             yield event
+
+    def conversation_collection(self, conversation_id: int) -> str | None:
+        """The name of the collection the conversation searches; None for every document.
+
+        A conversation whose collection was deleted is refused rather than widened to every
+        document behind its user's back.
+        """
+        conversation = self.conversations.get(conversation_id)
+        if conversation is None or conversation.collection_id is None:
+            return None
+        found = self.library.collections.by_id(conversation.collection_id)
+        if found is None:
+            raise CollectionError("the collection this conversation searched was deleted; "
+                                  "choose what it searches (a collection or all documents)")
+        return found.name
 
     def record_answer(self, conversation_id: int, answer: Answer) -> None:
         """Store a finished answer in its conversation and, if enabled, the audit trail.

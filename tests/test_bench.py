@@ -150,3 +150,6 @@ def test_ingest_and_retrieve_benches_on_tiny_inputs(docs_dir: Path) -> None:
     assert retrieve.details["sizes"]["300"]["index"]["kind"] == "exact"
     assert retrieve.figures["hybrid_p95_ms_300"].value > 0
     assert "hybrid_p50_vs_raw_parts_300" in retrieve.ratios
+    assert retrieve.details["sizes"]["300"]["collection"] == {"documents": 1, "chunks": 300}
+    assert retrieve.figures["scoped_p95_ms_300"].value > 0
+    assert "scoped_p95_vs_unscoped_p95_300" in retrieve.ratios

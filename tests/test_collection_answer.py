@@ -171,6 +171,20 @@ def test_named_files_not_in_the_library_are_reported(library: Library,
     assert "not in your library" in answer.failures[missing]
 
 
+def test_a_collection_scope_asks_its_documents_only(library: Library,
+                                                    small_model: ChatModel) -> None:
+    paths = {d.name: d.path for d in library.documents()}
+    library.collections.create("Cities")
+    try:
+        library.collections.add("Cities", [paths["Warsaw.md"]])
+        _, answer = run(CollectionAssistant(library, small_model),
+                        "Which articles mention a river?", Scope(collection="cities"))
+        assert answer.coverage.files_in_scope == [paths["Warsaw.md"]]
+        assert answer.scope == "collection"
+    finally:
+        library.collections.delete("Cities")
+
+
 @pytest.mark.slow
 def test_cli_ask_scope_all_json(tmp_path: Path) -> None:
     model = find_model(SMOLLM2_135M.file_name)

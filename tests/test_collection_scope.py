@@ -83,10 +83,13 @@ def test_scope_values() -> None:
     assert [path.name for path in files.files] == ["a.md", "b.pdf"]
     assert all(path.is_absolute() for path in files.files)
     assert files.describe() == "files"
+    named = parse_scope(["collection", "Client", "A"])
+    assert named == Scope(collection="Client A") and not named.everything
+    assert named.describe() == "collection"
 
 
 @pytest.mark.parametrize(("words", "said"), [
-    (["collection", "Contracts"], "named collections do not exist in Enclave yet"),
+    (["collection"], "not understood"),
     (["files"], "not understood"),
     (["everything"], "not understood"),
     ([], "needs a value"),

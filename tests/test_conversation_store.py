@@ -30,3 +30,24 @@ def test_a_failed_message_insert_leaves_later_writes_working(tmp_path: Path) -> 
         assert reopened.recent()[0].title == "Travel budget"
     finally:
         reopened.close()
+
+
+def test_a_conversation_keeps_its_collection_and_older_stores_open(tmp_path: Path) -> None:
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "conversations.sqlite3") as db:  # Before collections.
+        db.execute("CREATE TABLE conversations(id INTEGER PRIMARY KEY, title TEXT NOT NULL, "
+                   "created_at TEXT NOT NULL, updated_at TEXT NOT NULL)")
+        db.execute("INSERT INTO conversations VALUES (1, 'Old', 'a', 'a')")
+    db.close()
+    store = ConversationStore(tmp_path)
+    try:
+        old = store.get(1)
+        assert old is not None and old.collection_id is None
+        scoped = store.create("Client A", collection_id=7)
+        assert store.get(scoped.id) == scoped and scoped.collection_id == 7
+        store.set_collection(1, 3)
+        store.set_collection(scoped.id, None)
+        assert {c.id: c.collection_id for c in store.recent()} == {1: 3, scoped.id: None}
+    finally:
+        store.close()

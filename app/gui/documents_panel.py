@@ -13,6 +13,7 @@ import html
 import time
 from collections import deque
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, Qt, QTimer, Signal
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QMenu,
@@ -124,6 +126,9 @@ class DocumentsPanel(QFrame):
     resume_dismissed = Signal()
     counts_changed = Signal(int)
     """The number of indexed documents shown (the status bar follows it)."""
+    collection_requested = Signal(str, list, bool)
+    """Add the selected files and folders (list of Path) to the collection named; the bool
+    asks for the collection to be made first ("New collection…")."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -138,6 +143,8 @@ class DocumentsPanel(QFrame):
         self._ocr: IngestProgress | None = None
         #: The progress line of a running sync ("Syncing Reports: 3 changes"), else None.
         self._sync_title: str | None = None
+        #: The collections' names, for the context menu's "Add to collection".
+        self._collection_names: list[str] = []
 
         title = QLabel("Documents", self)
         title.setObjectName("panelTitle")
@@ -443,6 +450,18 @@ class DocumentsPanel(QFrame):
                          if status is None or child.data(STATUS_ROLE) == status)
         return list(dict.fromkeys(paths))
 
+    def selected_members(self) -> list[Path]:
+        """The selected rows as collection members: a folder row stands for the folder
+        itself (files indexed in it later join the collection), a file row for the file."""
+        members: list[Path] = []
+        for index in self.tree.selectionModel().selectedRows(NAME_COLUMN):
+            item = self.model.itemFromIndex(self.proxy.mapToSource(index))
+            members.append(Path(str(item.data(PATH_ROLE))))
+        return list(dict.fromkeys(members))
+
+    def set_collection_names(self, names: Sequence[str]) -> None:
+        self._collection_names = list(names)
+
     # -- display -------------------------------------------------------------------------------
     def _update_counts(self) -> None:
         indexed = self.model.count(Status.INDEXED)
@@ -497,15 +516,35 @@ class DocumentsPanel(QFrame):
             self.model.status(path) != Status.INDEXING for path in selected))
 
     def _on_tree_context_menu_requested(self, position: QPoint) -> None:
+        menu = self.context_menu()
+        if not menu.isEmpty():
+            menu.exec(self.tree.viewport().mapToGlobal(position))
+
+    def context_menu(self) -> QMenu:
+        """The selection's menu: unlock, add to a collection (or a new one), remove."""
         menu = QMenu(self)
         locked = self.selected_paths(Status.LOCKED)
         if locked:
             menu.addAction(f"Unlock {_plural(len(locked), 'file')}…",
                            lambda: self.unlock_requested.emit(locked))
+        members = self.selected_members()
+        if members:
+            target = menu.addMenu("Add to collection")
+            for name in self._collection_names:
+                target.addAction(name, partial(self.collection_requested.emit, name, members,
+                                               False))
+            if self._collection_names:
+                target.addSeparator()
+            target.addAction("New collection…", lambda: self._new_collection(members))
         if self.remove_button.isEnabled():
             menu.addAction("Remove", self._on_remove_button_clicked)
-        if not menu.isEmpty():
-            menu.exec(self.tree.viewport().mapToGlobal(position))
+        return menu
+
+    def _new_collection(self, members: list[Path]) -> None:
+        name, chosen = QInputDialog.getText(self, "New collection",
+                                            "Name of the collection (e.g. Client A):")
+        if chosen and name.strip():
+            self.collection_requested.emit(name.strip(), members, True)
 
     def _on_add_files_button_clicked(self) -> None:
         names, _ = QFileDialog.getOpenFileNames(self, "Add documents", str(Path.home()),

@@ -47,6 +47,7 @@ from app.gui.menu_bar import MenuBar
 from app.gui.models_page import ModelsPage
 from app.gui.password_dialog import PasswordsDialog
 from app.gui.resources import SAMPLES_DIR
+from app.gui.scope_selector import CollectionRow, ScopeSelector
 from app.gui.settings_dialog import SettingsDialog, SettingsRefusedError
 from app.gui.status_bar import StatusBar
 from app.gui.transcript import (
@@ -59,6 +60,7 @@ from app.gui.transcript import (
     title_for,
 )
 from app.pending_batch import PendingBatchFile
+from documents.collections import CollectionError
 from documents.library import IngestReport
 from documents.store import DocumentRecord
 from inference.answer import Answer
@@ -108,6 +110,8 @@ class MainWindow(QMainWindow):
         self.conversations = ConversationsPanel(workspace.conversations, self)
         self.view = ConversationView(self)
         self.composer = Composer(self)
+        #: What the conversation searches ("Searching: Client A"), above the composer.
+        self.scope = ScopeSelector(self)
         self.documents = DocumentsPanel(self)
         self.status = StatusBar(self)
         self.setStatusBar(self.status)
@@ -139,6 +143,7 @@ class MainWindow(QMainWindow):
         composer_frame.setObjectName("composerFrame")
         composer_layout = QVBoxLayout(composer_frame)
         composer_layout.setContentsMargins(18, 12, 18, 14)
+        composer_layout.addWidget(self.scope)
         composer_layout.addWidget(self.composer)
         chat_layout = QVBoxLayout(chat)
         chat_layout.setContentsMargins(0, 0, 0, 0)
@@ -237,6 +242,8 @@ class MainWindow(QMainWindow):
         self.view.highlighted.connect(self._on_view_highlighted)
 
         self.documents.paths_chosen.connect(self.indexer.add)
+        self.documents.collection_requested.connect(self._on_documents_collection_requested)
+        self.scope.scope_chosen.connect(self._on_scope_scope_chosen)
         self.documents.remove_requested.connect(self.indexer.remove)
         self.documents.cancel_requested.connect(self.indexer.cancel)
         self.documents.unlock_requested.connect(self.ask_passwords)
@@ -278,6 +285,24 @@ class MainWindow(QMainWindow):
         if whole_collection:
             return self.asker.ask_collection(conversation_id, question)
         return self.asker.ask(conversation_id, question, filtered)
+
+    def add_to_collection(self, name: str, paths: list[Path], create: bool = False) -> bool:
+        """Add files and folders to the collection `name` (made first with `create`);
+        a refusal (a name taken, none given) is shown and False returned."""
+        collections = self.workspace.library.collections
+        try:
+            if create:
+                collections.create(name)
+            info = collections.add(name, paths)
+        except CollectionError as error:
+            QMessageBox.warning(self, "Collection not changed", str(error))
+            return False
+        self._refresh_collections()
+        self.status.showMessage(
+            f"{info.name} now holds {info.documents} document"
+            f"{'s' if info.documents != 1 else ''}; choose it under “Searching” to "
+            "ask only its documents", 8000)
+        return True
 
     def open_citation(self, citation: CitationInfo, quote: Quote | None = None) -> bool:
         """Show the citation in the viewer dock, at its passage; False when not found there.
@@ -406,6 +431,16 @@ class MainWindow(QMainWindow):
         """Re-read the library (at start and after each job; files in a batch update the
         panel one by one as they are reported)."""
         self.documents.set_documents(self._documents())  # the counts follow (counts_changed)
+        self._refresh_collections()
+
+    def _refresh_collections(self) -> None:
+        """List the collections, with their counts, in the scope selector and the menu."""
+        try:
+            infos = self.workspace.library.collections.all()
+        except Exception:  # no library (missing embedder): `_documents` said so already
+            infos = []
+        self.scope.set_collections(CollectionRow(i.id, i.name, i.documents) for i in infos)
+        self.documents.set_collection_names([info.name for info in infos])
 
     def _show_conversation(self, conversation_id: int | None) -> None:
         if conversation_id is None:
@@ -415,11 +450,36 @@ class MainWindow(QMainWindow):
         store = self.workspace.conversations
         conversation = store.get(conversation_id)
         self.conversation_title.setText(conversation.title if conversation else DEFAULT_TITLE)
-        self.view.show_entries([entry_from_message(m) for m in store.messages(conversation_id)])
+        messages = store.messages(conversation_id)
+        if conversation is not None:
+            self._show_scope(conversation.id, conversation.collection_id, bool(messages))
+        self.view.show_entries([entry_from_message(m) for m in messages])
         if self.asker.conversation_id == conversation_id:
             text = self.asker.text_so_far
             self.view.begin_live("Writing…")
             self.view.update_live(text, "" if text else "Writing…")
+
+    def _show_scope(self, conversation_id: int, collection_id: int | None,
+                    started: bool) -> None:
+        """Show what the conversation searches; a new one takes the scope in sight."""
+        store = self.workspace.conversations
+        if collection_id is None and not started and self.scope.current_id is not None:
+            store.set_collection(conversation_id, self.scope.current_id)
+        elif not self.scope.show_scope(collection_id):
+            store.set_collection(conversation_id, None)
+            self.status.showMessage("The collection this conversation searched was deleted; "
+                                    "it now searches all documents", 8000)
+
+    def _on_scope_scope_chosen(self, collection_id: object) -> None:
+        conversation_id = self.conversations.current_id
+        if conversation_id is not None:
+            self.workspace.conversations.set_collection(
+                conversation_id, collection_id if isinstance(collection_id, int) else None)
+        self.status.showMessage(f"Searching: {self.scope.current_name}", 4000)
+
+    def _on_documents_collection_requested(self, name: str, paths: list[object],
+                                           create: bool) -> None:
+        self.add_to_collection(name, [path for path in paths if isinstance(path, Path)], create)
 
     def _viewing_answer(self, conversation_id: int) -> bool:
         return self.conversations.current_id == conversation_id
