@@ -10,7 +10,7 @@ import logging
 import os
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,10 +32,8 @@ from documents.retrieval import (
     Passages,
     SearchMode,
     best_per_document,
-    fts_match,
     fuse,
     merge_adjacent,
-    query_words,
 )
 from documents.sanitize import sanitize
 from documents.store import DocumentRecord, Store
@@ -585,7 +583,8 @@ class Library:
 
     # -- retrieval -------------------------------------------------------------------------
     def search(self, query: str, limit: int = 5, mode: SearchMode = SearchMode.HYBRID,
-               filtered: bool = True, document: Path | None = None) -> Passages:
+               filtered: bool = True, document: Path | None = None,
+               query_vector: Vectors | None = None) -> Passages:
         """The `limit` best passages for `query`, each with its cosine similarity.
 
         When the question names documents by their metadata (an entity, a period; see
@@ -593,16 +592,22 @@ class Library:
         says so; `filtered=False` searches everything (the user cleared the filter).
         Chunks of one page that overlap or touch are merged into one passage, so `limit`
         passages are `limit` different places. With `document`, only that file's passages
-        (a question asked of each file in turn).
+        (a question asked of each file in turn), ranked as a filter's documents are.
+        `query_vector`: `query` already embedded, when one question searches many files.
         """
+        if query_vector is None:
+            query_vector = self.embedder.encode([query])[0]
+        depth = max(CANDIDATE_DEPTH, limit)
+        question_filter = None
         if document is not None:
-            return Passages(self._search_document(query, limit, mode, document))
-        query_vector = self.embedder.encode([query])[0]
-        ranked = self.ranked_chunks(query, max(CANDIDATE_DEPTH, limit), mode, query_vector)
-        question_filter = self.question_filter(query) if filtered else None
+            ranked = self._ranked_within([document], query, depth, mode, query_vector)
+        else:
+            ranked = self.ranked_chunks(query, depth, mode, query_vector)
+            question_filter = self.question_filter(query) if filtered else None
         if question_filter is not None:
-            preferred = self._ranked_within(question_filter, query, max(CANDIDATE_DEPTH, limit),
-                                            mode, query_vector)
+            preferred = self._ranked_within(
+                sorted(question_filter.documents), query, depth, mode, query_vector,
+                exact=question_filter.chunks <= FILTER_EXACT_CHUNKS)
             first = {chunk_id for chunk_id, _ in preferred}
             ranked = preferred + [item for item in ranked if item[0] not in first]
         top = ranked[:limit * MERGE_WINDOW]
@@ -627,17 +632,16 @@ class Library:
                                         if d.status == "indexed"])
         return find_filter(query, self._facts[1])
 
-    def _ranked_within(self, question_filter: QueryFilter, query: str, depth: int,
-                       mode: SearchMode, query_vector: Vectors) -> list[tuple[int, float]]:
-        """`ranked_chunks` over the filter's documents only: exact cosines and BM25.
+    def _ranked_within(self, within: Sequence[Path], query: str, depth: int, mode: SearchMode,
+                       query_vector: Vectors, exact: bool = True) -> list[tuple[int, float]]:
+        """`ranked_chunks` over some documents only (a filter's, or the one file asked):
+        exact cosines and BM25.
 
-        Exact cosines read the documents' vectors from SQLite; past `FILTER_EXACT_CHUNKS`
-        (a filter as wide as "2022" in a large library) only BM25 narrows, and the vector
-        ranking of the whole library follows.
+        Exact cosines read the documents' vectors from SQLite; without `exact` (a filter as
+        wide as "2022" in a large library, past `FILTER_EXACT_CHUNKS`) only BM25 narrows,
+        and the vector ranking of the whole library follows.
         """
-        within = sorted(question_filter.documents)
         rankings: list[list[tuple[int, float]]] = []
-        exact = question_filter.chunks <= FILTER_EXACT_CHUNKS
         if mode in (SearchMode.VECTOR, SearchMode.HYBRID) and exact:
             ids, vectors = self.store.document_embeddings(within)
             if ids:
@@ -647,34 +651,6 @@ class Library:
         if mode in (SearchMode.KEYWORD, SearchMode.HYBRID):
             rankings.append(self.keywords.search(query, depth, within))
         return fuse(rankings) if rankings else []
-
-    def _search_document(self, query: str, limit: int, mode: SearchMode,
-                         document: Path) -> list[Passage]:
-        """`search` within one file: its vectors scored exactly, its keywords by BM25.
-
-        A file's chunks are few, so they are scored directly rather than through FAISS;
-        the rankings are fused as for the whole library.
-        """
-        records = {record.id: record for record in self.store.document_chunks(document)}
-        if not records:
-            return []
-        query_vector = self.embedder.encode([query])[0]
-        similarity = {chunk_id: float(np.dot(record.embedding, query_vector))
-                      for chunk_id, record in records.items()}
-        rankings: list[list[tuple[int, float]]] = []
-        if mode in (SearchMode.VECTOR, SearchMode.HYBRID):
-            rankings.append(sorted(similarity.items(), key=lambda pair: (-pair[1], pair[0])))
-        if mode in (SearchMode.KEYWORD, SearchMode.HYBRID):
-            words = query_words(query)
-            rankings.append(self.store.keyword_search(fts_match(words), len(records),
-                                                      [document]) if words else [])
-        passages = []
-        for chunk_id, score in fuse(rankings)[:limit]:
-            record = records[chunk_id]
-            passages.append(Passage(chunk_id, record.document_path, record.document_name,
-                                    record.page, record.char_start, record.char_end, record.text,
-                                    score, similarity[chunk_id], record.label))
-        return passages
 
     def opening_passages(self, document: Path, count: int = 2) -> list[Passage]:
         """A file's first `count` passages: its title, headings and first paragraphs.

@@ -182,11 +182,15 @@ class Workspace:
                           cancel: threading.Event | None = None,
                           kind: QuestionKind | None = None) -> Iterator[CollectionEvent]:
         """`answer` for a question asked of every file in `scope`; the combined (or partial)
-        answer is stored in the conversation before the last event is passed on."""
+        answer is stored in the conversation, and the audit trail if enabled, before the last
+        event is passed on."""
         for event in self.collection_assistant().answer(question, scope, cancel, kind):
             if isinstance(event, Finished):
                 self.conversations.add_message(conversation_id, "assistant", event.answer.text,
                                                None, event.answer.to_json())
+                if self.policy.audit_log_enabled(self.settings.audit_log):
+                    self.audit.append_collection_answer(
+                        event.answer, include_question=self.settings.audit_question_text)
             yield event
 
     def record_answer(self, conversation_id: int, answer: Answer) -> None:

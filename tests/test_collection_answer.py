@@ -16,19 +16,22 @@ import pytest
 from documents.embedder import Embedder
 from documents.library import Library
 from inference.catalog import SMOLLM2_135M
+from documents.retrieval import SearchMode
 from inference.collection_answer import (
     CollectionAnswer,
     CollectionAssistant,
     CollectionEvent,
+    CollectionSettings,
     FileFailed,
     FilePart,
     FileSkipped,
     FileStarted,
     Finished,
     Progress,
+    mentions,
 )
 from inference.collection_cache import CACHE_FILE, PartCache
-from inference.collection_scope import QuestionKind, Scope
+from inference.collection_scope import QuestionKind, Scope, topic_words
 from inference.engine import ChatModel
 from inference.paths import find_model
 from tests.conftest import REPO, XQUAD
@@ -77,6 +80,55 @@ def test_search_within_one_file(library: Library) -> None:
     assert library.search("oxygen", 1)[0].document_name == "Oxygen.md"
     opening = library.opening_passages(warsaw, 2)
     assert opening[0].char_start == 0 and len(opening) == 2
+
+
+def test_search_within_one_file_takes_the_query_vector_once(library: Library) -> None:
+    """The vector a whole-collection question is embedded to once gives each file the
+    passages and similarities its own embedding would; keywords alone rank the file too."""
+    warsaw = next(d.path for d in library.documents() if d.name == "Warsaw.md")
+    question = "the football club Polonia"
+    vector = library.embedder.encode([question])[0]
+    given = library.search(question, 3, document=warsaw, query_vector=vector)
+    own = library.search(question, 3, document=warsaw)
+    assert [p.chunk_id for p in given] == [p.chunk_id for p in own]
+    assert [round(p.similarity, 5) for p in given] == [round(p.similarity, 5) for p in own]
+    assert "Polonia" in given[0].text
+    keywords = library.search("Polonia", 2, SearchMode.KEYWORD, document=warsaw)
+    assert keywords and all(p.document_path == warsaw and "Polonia" in p.text
+                            for p in keywords)
+    oxygen = next(d.path for d in library.documents() if d.name == "Oxygen.md")
+    assert library.search("Polonia", 2, SearchMode.KEYWORD, document=oxygen) == []
+
+
+@pytest.mark.parametrize(("text", "topic", "named"), [
+    ("Germany declared war in World War I.", "World War I", True),
+    ("after World War II the city was rebuilt", "World War I", False),
+    ("the world went to war", "World War I", False),
+    ("Indiana is a state", "India", False),
+    ("trade with India grew", "India", True),
+    ("the wars of the Reformation", "a war", True),
+    ("the Bank of England raised rates", "the Bank England", True),
+    ("two recalls were announced", "a recall", True),
+])
+def test_a_file_names_the_topic_as_a_phrase(text: str, topic: str, named: bool) -> None:
+    assert mentions(text, topic_words(f"Which articles mention {topic}?")) is named
+
+
+def test_a_mention_question_is_answered_by_quotes_without_the_model(
+        library: Library, small_model: ChatModel) -> None:
+    """"Which articles mention X?": a file whose passage names X is quoted, no model call;
+    with `quote_mentions` off the model is asked about it."""
+    _, quoted = run(CollectionAssistant(library, small_model), "Which articles mention Warsaw?")
+    warsaw = next(part for part in quoted.parts if part.name == "Warsaw.md")
+    assert warsaw.source == "mention" and "Warsaw" in warsaw.text
+    assert warsaw.citations[0].cited and "Warsaw" in warsaw.citations[0].passage.text
+    assert quoted.model_calls == 0 and quoted.to_json()["timings"]["model_calls"] == 0
+    asking = CollectionAssistant(library, small_model,
+                                 settings=CollectionSettings(quote_mentions=False))
+    _, asked = run(asking, "Which articles mention Warsaw?")
+    assert asked.model_calls >= 1
+    assert "Warsaw.md" in {part.name for part in asked.parts}
+    assert all(part.source in ("model", "quote") for part in asked.parts)
 
 
 def test_list_question_covers_every_file(library: Library, small_model: ChatModel,
