@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from app import cli
 from documents.embedder import Embedder
 from documents.library import Library
 from inference.catalog import SMOLLM2_135M
@@ -34,6 +35,7 @@ from inference.collection_cache import CACHE_FILE, PartCache
 from inference.collection_scope import QuestionKind, Scope, topic_words
 from inference.engine import ChatModel
 from inference.paths import find_model
+from inference.workspace import Workspace
 from tests.conftest import REPO, XQUAD
 
 ARTICLES = ("Oxygen.md", "Super_Bowl_50.md", "Warsaw.md")
@@ -251,3 +253,44 @@ def test_cli_ask_scope_all_json(tmp_path: Path) -> None:
     plain = enclave("ask", "Which articles mention a war?", "--scope", "all")
     assert f"answered from {len(coverage['answered_from'])} of 3 files; " in plain
     assert "0 could not be read" in plain
+
+
+@pytest.mark.slow
+def test_a_whole_collection_answer_is_in_the_audit_log(
+        tmp_path: Path, docs_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Like a normal answer: question, scope, model and the files it was answered from,
+    shown by `audit export`, the chain still verifying."""
+    model = find_model(SMOLLM2_135M.file_name)
+    assert model is not None
+    data = tmp_path / "data"
+    workspace = Workspace(data)
+    workspace.unlock(opt_out=True)
+    workspace.settings = workspace.settings.with_changes(
+        model_path=str(model), threads=1, audit_question_text=True)
+    question = "Which articles mention Warsaw?"
+    try:
+        workspace.library.add([docs_dir])
+        conversation = workspace.conversations.create("audit").id
+        workspace.conversations.add_message(conversation, "user", question)
+        events = list(workspace.answer_collection(conversation, question, Scope()))
+    finally:
+        workspace.close()
+    final = events[-1]
+    assert isinstance(final, Finished)
+    answer = final.answer
+    out = tmp_path / "audit.json"
+    code = cli.run(["audit", "export", "--output", str(out), "--data-dir", str(data)])
+    capsys.readouterr()
+    assert code == 0
+    entries = json.loads(out.read_text())["entries"]
+    assert len(entries) == 1
+    entry = entries[0]["entry"]
+    assert entry["question"] == question and entry["scope"] == "all" and entry["kind"] == "list"
+    assert entry["model_file"] == SMOLLM2_135M.file_name
+    assert entry["model_sha256"] == SMOLLM2_135M.sha256
+    assert entry["answered_from"] == [str(path) for path in answer.coverage.answered_from]
+    assert any(Path(path).name == "Warsaw.md" for path in entry["answered_from"])
+    assert entry["files_in_scope"] == 3 and entry["stopped"] is False
+    assert entry["nothing_relevant"] == len(answer.coverage.nothing_relevant)
+    assert len(entry["citations"]) == len(answer.citations)
+    assert cli.run(["audit", "verify", "--data-dir", str(data)]) == 0
