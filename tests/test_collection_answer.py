@@ -16,8 +16,8 @@ import pytest
 from app import cli
 from documents.embedder import Embedder
 from documents.library import Library
-from inference.catalog import SMOLLM2_135M
 from documents.retrieval import SearchMode
+from inference.catalog import SMOLLM2_135M
 from inference.collection_answer import (
     CollectionAnswer,
     CollectionAssistant,
