@@ -237,7 +237,9 @@ def mentions(text: str, words: Sequence[str]) -> bool:
 
 def _quote(passage: Passage, words: Sequence[str]) -> str:
     """The sentence of `passage` that names the topic, cited as source 1."""
-    for sentence in re.split(r"(?<=[.!?])\s+", passage.text):
+    # Also where a full stop has no space after it ("stories.Political"), as in some
+    # extracted and scraped text.
+    for sentence in re.split(r"(?<=[.!?])\s+|(?<=[a-z]{2}[.!?])(?=[A-Z][a-z])", passage.text):
         if mentions(sentence, words):
             return f'"{sentence.strip()}" [1]'
     return f'"{passage.text[:200].strip()}…" [1]'
