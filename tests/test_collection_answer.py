@@ -34,6 +34,7 @@ from inference.collection_answer import (
 from inference.collection_cache import CACHE_FILE, PartCache
 from inference.collection_scope import QuestionKind, Scope, topic_words
 from inference.engine import ChatModel
+from inference.evaluation.lists import ListQuestion, evaluate_lists, list_questions
 from inference.paths import find_model
 from inference.workspace import Workspace
 from tests.conftest import REPO, XQUAD
@@ -294,3 +295,15 @@ def test_a_whole_collection_answer_is_in_the_audit_log(
     assert entry["nothing_relevant"] == len(answer.coverage.nothing_relevant)
     assert len(entry["citations"]) == len(answer.citations)
     assert cli.run(["audit", "verify", "--data-dir", str(data)]) == 0
+
+
+def test_the_list_eval_counts_model_calls_and_scores_the_files(
+        library: Library, small_model: ChatModel) -> None:
+    """`eval lists` over the module's files: quotes list the gold file with no model call;
+    24 topics come out of the 48 docqa articles."""
+    question = ListQuestion("Warsaw", "Which articles mention Warsaw?", frozenset({"Warsaw.md"}))
+    result = evaluate_lists(CollectionAssistant(library, small_model), None, [question])
+    outcome = result.outcomes[0]
+    assert outcome.listed == {"Warsaw.md"} and outcome.precision == outcome.recall == 1.0
+    assert outcome.model_calls == 0 and outcome.quoted == 1
+    assert len(list_questions(XQUAD / "documents")) == 24
