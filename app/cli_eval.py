@@ -27,7 +27,7 @@ from documents.embedder import Embedder
 from documents.errors import InvalidInputError
 from documents.library import IngestProgress
 from documents.retrieval import SearchMode
-from inference.collection_answer import CollectionAssistant
+from inference.collection_answer import CollectionAssistant, CollectionSettings
 from inference.collection_cache import PartCache
 from inference.evaluation.beir import corpus_digest, evaluate_retrieval, load_beir
 from inference.evaluation.docqa import HIT_K, UNANSWERABLE_SHARE, evaluate_docqa, plan_docqa
@@ -123,6 +123,9 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     lists.add_argument("--limit", type=int, default=None, help="use the first N questions")
     lists.add_argument("--no-normal", action="store_true",
                        help="skip the normal-mode answers (whole collection only)")
+    lists.add_argument("--ask-model", action="store_true",
+                       help="ask the model about every relevant file, also those a quote "
+                            "answers (the cost before quotes answered mention questions)")
     lists.add_argument("--reask", type=int, default=1,
                        help="ask the first N questions again, from the cache (default: 1)")
     lists.set_defaults(handler=cmd_eval_lists)
@@ -405,12 +408,15 @@ def cmd_eval_lists(args: argparse.Namespace) -> int:
                                     f"{report.failed[0]}")
         cache = PartCache(Path(cache_dir))  # Empty: the first asks cost what a user's would.
         try:
-            collection = CollectionAssistant(workspace.library, workspace.model, cache)
+            collection = CollectionAssistant(
+                workspace.library, workspace.model, cache,
+                CollectionSettings(quote_mentions=not args.ask_model))
             normal = None if args.no_normal else workspace.assistant()
             result = evaluate_lists(collection, normal, questions, args.reask, _stderr)
         finally:
             cache.close()
         result.config.update({"command": _command_line(), "model": workspace.model.file.name,
+                              "ask_model": args.ask_model,
                               "files": workspace.library.store.indexed_document_count()})
     _write_records(args.output, [outcome.to_json() for outcome in result.outcomes])
     if args.json:

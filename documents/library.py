@@ -43,10 +43,8 @@ from documents.retrieval import (
     Passages,
     SearchMode,
     best_per_document,
-    fts_match,
     fuse,
     merge_adjacent,
-    query_words,
 )
 from documents.sanitize import sanitize
 from documents.store import DocumentRecord, Store
@@ -718,7 +716,8 @@ class Library:
     # -- retrieval -------------------------------------------------------------------------
     def search(self, query: str, limit: int = 5, mode: SearchMode = SearchMode.HYBRID,
                filtered: bool = True, document: Path | None = None,
-               collection: str | None = None) -> Passages:
+               collection: str | None = None,
+               query_vector: Vectors | None = None) -> Passages:
         """The `limit` best passages for `query`, each with its cosine similarity.
 
         When the question names documents by their metadata (an entity, a period; see
@@ -726,20 +725,25 @@ class Library:
         says so; `filtered=False` searches everything (the user cleared the filter).
         Chunks of one page that overlap or touch are merged into one passage, so `limit`
         passages are `limit` different places. With `document`, only that file's passages
-        (a question asked of each file in turn). With `collection` (a name), only the
-        documents of that collection, in both rankings; UnknownCollectionError if none is
-        called so.
+        (a question asked of each file in turn), ranked as a filter's documents are. With
+        `collection` (a name), only the documents of that collection, in both rankings;
+        UnknownCollectionError if none is called so. `query_vector`: `query` already
+        embedded, when one question searches many files.
         """
-        if document is not None:
-            return Passages(self._search_document(query, limit, mode, document))
-        scope = self.collections.scope(collection) if collection is not None else None
-        query_vector = self.embedder.encode([query])[0]
+        if query_vector is None:
+            query_vector = self.embedder.encode([query])[0]
         depth = max(CANDIDATE_DEPTH, limit)
-        if scope is None:
-            ranked = self.ranked_chunks(query, depth, mode, query_vector)
+        question_filter = None
+        if document is not None:
+            ranked = self._ranked_within([document], query, depth, mode, query_vector)
         else:
-            ranked = self._ranked_within(scope.documents, query, depth, mode, query_vector)
-        question_filter = self.question_filter(query, scope) if filtered else None
+            scope = self.collections.scope(collection) if collection is not None else None
+            if scope is None:
+                ranked = self.ranked_chunks(query, depth, mode, query_vector)
+            else:
+                ranked = self._ranked_within(scope.documents, query, depth, mode,
+                                             query_vector)
+            question_filter = self.question_filter(query, scope) if filtered else None
         if question_filter is not None:
             preferred = self._ranked_within(sorted(question_filter.documents), query, depth,
                                             mode, query_vector)
@@ -803,34 +807,6 @@ class Library:
                 self._within_ids.clear()
             self._within_ids[key] = ids
         return ids
-
-    def _search_document(self, query: str, limit: int, mode: SearchMode,
-                         document: Path) -> list[Passage]:
-        """`search` within one file: its vectors scored exactly, its keywords by BM25.
-
-        A file's chunks are few, so they are scored directly rather than through FAISS;
-        the rankings are fused as for the whole library.
-        """
-        records = {record.id: record for record in self.store.document_chunks(document)}
-        if not records:
-            return []
-        query_vector = self.embedder.encode([query])[0]
-        similarity = {chunk_id: float(np.dot(record.embedding, query_vector))
-                      for chunk_id, record in records.items()}
-        rankings: list[list[tuple[int, float]]] = []
-        if mode in (SearchMode.VECTOR, SearchMode.HYBRID):
-            rankings.append(sorted(similarity.items(), key=lambda pair: (-pair[1], pair[0])))
-        if mode in (SearchMode.KEYWORD, SearchMode.HYBRID):
-            words = query_words(query)
-            rankings.append(self.store.keyword_search(fts_match(words), len(records),
-                                                      [document]) if words else [])
-        passages = []
-        for chunk_id, score in fuse(rankings)[:limit]:
-            record = records[chunk_id]
-            passages.append(Passage(chunk_id, record.document_path, record.document_name,
-                                    record.page, record.char_start, record.char_end, record.text,
-                                    score, similarity[chunk_id], record.label))
-        return passages
 
     def opening_passages(self, document: Path, count: int = 2) -> list[Passage]:
         """A file's first `count` passages: its title, headings and first paragraphs.

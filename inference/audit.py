@@ -1,7 +1,8 @@
 """An append-only, hash-chained audit trail of answers, for regulated users.
 
 Each entry holds its sequence number, time, the question (or only its SHA-256), the model
-file's SHA-256, the cited chunks' hashes with file and page, and the answer's SHA-256,
+file's SHA-256, the cited chunks' hashes with file and page, and the answer's SHA-256 (a
+whole-collection answer also its scope and the files it was answered from),
 chained by `hash = SHA-256(previous hash + canonical JSON of the entry)`. Changing, removing or
 reordering any entry breaks the chain; removing entries at the end is caught by the head
 record (count and last hash) kept beside the chain. The log lives in an encrypted database
@@ -19,7 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from documents.crypto import open_database
-from inference.answer import Answer
+from inference.answer import Answer, Citation
+from inference.collection_answer import CollectionAnswer
 
 AUDIT_FILE = "audit.sqlite3"
 GENESIS = "0" * 64
@@ -56,6 +58,13 @@ def chain_hash(previous: str, body: str) -> str:
 
 def canonical(record: dict[str, object]) -> str:
     return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _citations(citations: list[Citation]) -> list[dict[str, object]]:
+    """The sources an answer was given: file, page and a hash of the passage's text."""
+    return [{"file": str(c.passage.document_path), "page": c.passage.page,
+             "chunk_sha256": sha256_text(c.passage.text), "cited": c.cited}
+            for c in citations]
 
 
 class AuditLog:
@@ -99,11 +108,32 @@ class AuditLog:
             "answer_sha256": sha256_text(answer.text),
             "covered": answer.covered,
             "stopped": answer.stopped,
-            "citations": [
-                {"file": str(c.passage.document_path), "page": c.passage.page,
-                 "chunk_sha256": sha256_text(c.passage.text), "cited": c.cited}
-                for c in answer.citations
-            ],
+            "citations": _citations(answer.citations),
+        }
+        if include_question:
+            record["question"] = answer.question
+        return self.append(record)
+
+    def append_collection_answer(self, answer: CollectionAnswer,
+                                 include_question: bool = False) -> int:
+        """A whole-collection answer: as `append_answer`, with its scope and which files
+        it was answered from (the coverage's other buckets as counts)."""
+        coverage = answer.coverage
+        record: dict[str, object] = {
+            "time": datetime.now(UTC).isoformat(timespec="seconds"),
+            "question_sha256": sha256_text(answer.question),
+            "scope": answer.scope,
+            "kind": answer.kind.value,
+            "model_file": answer.model.get("file", ""),
+            "model_sha256": answer.model.get("sha256", ""),
+            "answer_sha256": sha256_text(answer.text),
+            "stopped": answer.partial,
+            "files_in_scope": len(coverage.files_in_scope),
+            "answered_from": [str(path) for path in coverage.answered_from],
+            "nothing_relevant": len(coverage.nothing_relevant),
+            "failed": len(coverage.failed),
+            "not_reached": len(coverage.not_reached),
+            "citations": _citations(answer.citations),
         }
         if include_question:
             record["question"] = answer.question

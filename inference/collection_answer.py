@@ -26,20 +26,28 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from documents.embedder import Vectors
 from documents.library import Library
 from documents.retrieval import Passage, SearchMode
 from documents.store import DocumentRecord
 from inference.answer import Citation, cited_numbers
 from inference.answer_text import MARKER, remove_unknown_markers, says_not_covered
 from inference.collection_cache import PartCache, part_key
-from inference.collection_scope import QuestionKind, Scope, focus, question_kind, topic_words
+from inference.collection_scope import (
+    QuestionKind,
+    Scope,
+    asks_for_mentions,
+    focus,
+    question_kind,
+    topic_words,
+)
 from inference.engine import ChatMessage, ChatModel, FinishReason, GenerationSettings
 from inference.prompt import build_prompt
 from inference.repetition import loop_start
 
 #: Bumped whenever the per-file prompt or the selection of passages changes: cached parts
 #: made the old way are then not reused.
-PROMPT_VERSION = 1
+PROMPT_VERSION = 2
 
 FILE_SYSTEM_PROMPT = (
     "You are Enclave. The numbered sources all come from one document. Using only them, "
@@ -58,9 +66,16 @@ class CollectionSettings:
     #: The same cut as normal answers (`AnswerSettings.min_similarity`, docs/answer-quality.md).
     min_similarity: float = 0.30
     search_mode: SearchMode = SearchMode.HYBRID
-    #: A file's part is a sentence or two; the cap keeps a rambling small model short.
+    #: A file's part is a sentence or two (some 20 to 50 tokens); the cap keeps a rambling
+    #: small model short.
     generation: GenerationSettings = field(
-        default_factory=lambda: GenerationSettings(max_tokens=96))
+        default_factory=lambda: GenerationSettings(max_tokens=64))
+    #: "Which files mention X?": a file whose passage names X is answered by quoting that
+    #: sentence, with no model call. Asked what such a file says about X, the default 0.5B
+    #: model declined nearly every time and the quote was used anyway
+    #: (docs/collection-questions.md); the model is asked about the other files that pass
+    #: the similarity cut.
+    quote_mentions: bool = True
 
 
 @dataclass(frozen=True)
@@ -97,8 +112,9 @@ class FileAnswer:
     text: str
     citations: list[Citation]
     cached: bool
-    #: How the part was made: "model", or "quote" when the model declined but the file
-    #: names the topic word for word (a list question is about mentions; the quote shows it).
+    #: How the part was made: "model"; "quote" when the model declined but the file names
+    #: the topic word for word (a list question is about mentions; the quote shows it);
+    #: "mention" when a question about mentions was answered by the quote without a model call.
     source: str = "model"
 
 
@@ -150,6 +166,8 @@ class CollectionAnswer:
     total_ms: float
     model: dict[str, str]
     failures: dict[Path, str] = field(default_factory=dict)
+    #: Files the model was asked about in this run (not answered from the cache or a quote).
+    model_calls: int = 0
 
     @property
     def citations(self) -> list[Citation]:
@@ -170,7 +188,7 @@ class CollectionAnswer:
             "coverage": self.coverage.to_json(),
             "coverage_line": self.coverage.line(),
             "failures": {str(path): reason for path, reason in self.failures.items()},
-            "timings": {"total_ms": round(self.total_ms, 2)},
+            "timings": {"total_ms": round(self.total_ms, 2), "model_calls": self.model_calls},
             "model": self.model,
         }
 
@@ -200,15 +218,28 @@ def file_question(question: str, kind: QuestionKind) -> str:
     return f"{question} Answer for this document only."
 
 
+#: Endings a topic word may take and still be named ("recall" in "recalls", "recalled").
+_ENDINGS = r"(?:'s|s|es|ed|ing)?"
+#: Other words allowed between two topic words (the stopwords left out: "Bank of England").
+_GAP = r"(?:\W+\w+){0,2}\W+"
+
+
 def mentions(text: str, words: Sequence[str]) -> bool:
-    """Whether `text` holds every word, each as the start of a word ("war" in "wars")."""
-    lowered = text.lower()
-    return bool(words) and all(re.search(rf"\b{re.escape(word)}", lowered) for word in words)
+    """Whether `text` names the topic: its words in order and close together, each a whole
+    word or one of its endings ("war" in "wars"; "World War I" not in "World War II",
+    "India" not in "Indiana"). A file that only has the words apart is left to similarity.
+    """
+    if not words:
+        return False
+    phrase = _GAP.join(re.escape(word) + _ENDINGS for word in words)
+    return re.search(rf"\b{phrase}\b", text.lower()) is not None
 
 
 def _quote(passage: Passage, words: Sequence[str]) -> str:
     """The sentence of `passage` that names the topic, cited as source 1."""
-    for sentence in re.split(r"(?<=[.!?])\s+", passage.text):
+    # Also where a full stop has no space after it ("stories.Political"), as in some
+    # extracted and scraped text.
+    for sentence in re.split(r"(?<=[.!?])\s+|(?<=[a-z]{2}[.!?])(?=[A-Z][a-z])", passage.text):
         if mentions(sentence, words):
             return f'"{sentence.strip()}" [1]'
     return f'"{passage.text[:200].strip()}…" [1]'
@@ -247,6 +278,17 @@ def combine(question: str, kind: QuestionKind, parts: Sequence[FileAnswer],
         else:
             lines.append(f"**{part.name}**\n\n{part.text}\n")
     return "\n".join(lines).strip()
+
+
+@dataclass(frozen=True)
+class _Made:
+    """One file's part as made (empty `text`: nothing relevant), before renumbering."""
+
+    sources: dict[int, Passage]
+    text: str = ""
+    cached: bool = False
+    source: str = "model"
+    asked_model: bool = False
 
 
 class CollectionAssistant:
@@ -288,6 +330,11 @@ class CollectionAssistant:
         words = topic_words(question) if kind is not QuestionKind.SUMMARY else []
         asked = file_question(question, kind)
         search_for = focus(question)
+        quote_first = self.settings.quote_mentions and asks_for_mentions(question, kind)
+        model_calls = 0
+        # Embedded once: the same question searches every file.
+        query_vector = (None if kind is QuestionKind.SUMMARY or not records
+                        else self.library.embedder.encode([search_for])[0])
         timed: list[float] = []
         total = len(in_scope)
         for path, reason in failures.items():
@@ -307,22 +354,24 @@ class CollectionAssistant:
                 yield FileFailed(record.path, reason)
             else:
                 key = part_key(record.sha256, model_sha, question, PROMPT_VERSION)
-                result = self._file_part(record, kind, asked, search_for, words, key, cancel)
-                if result is None:  # Stopped mid-file: the part is incomplete, not kept.
+                made = self._file_part(record, asked, search_for, query_vector, words,
+                                       quote_first, key, cancel)
+                if made is None:  # Stopped mid-file: the part is incomplete, not kept.
                     coverage.not_reached.extend(r.path for r in records[index:])
                     break
-                if isinstance(result, str):
+                model_calls += made.asked_model
+                if not made.text:
                     coverage.nothing_relevant.append(record.path)
-                    yield FileSkipped(record.path, result)
+                    yield FileSkipped(record.path)
                 else:
-                    local, text, cached, source = result
+                    local, text = made.sources, made.text
                     mapping = {n: next_number + i for i, n in enumerate(sorted(local))}
                     next_number += len(mapping)
                     cited = set(cited_numbers(text, local))
                     citations = [Citation(mapping[n], local[n], n in cited)
                                  for n in sorted(local)]
                     part = FileAnswer(record.path, record.name, renumber(text, mapping),
-                                      citations, cached, source)
+                                      citations, made.cached, made.source)
                     parts.append(part)
                     coverage.answered_from.append(record.path)
                     yield FilePart(part)
@@ -334,35 +383,39 @@ class CollectionAssistant:
         yield Finished(CollectionAnswer(
             question, kind, scope.describe(), combine(question, kind, parts, coverage, partial),
             parts, coverage, partial, (time.perf_counter() - started) * 1000,
-            self.model.file.describe(), failures))
+            self.model.file.describe(), failures, model_calls))
 
-    def _file_part(self, record: DocumentRecord, kind: QuestionKind, asked: str,
-                   search_for: str, words: Sequence[str], key: str,
-                   cancel: threading.Event | None,
-                   ) -> tuple[dict[int, Passage], str, bool, str] | str | None:
-        """(sources by number, text, cached, how made), a reason for nothing relevant, or
-        None when stopped mid-file."""
+    def _file_part(self, record: DocumentRecord, asked: str, search_for: str,
+                   query_vector: Vectors | None, words: Sequence[str], quote_first: bool,
+                   key: str, cancel: threading.Event | None) -> _Made | None:
+        """The file's part, or None when stopped mid-file. Without `query_vector`
+        (summaries), the file's opening is read; with `quote_first`, a passage naming the
+        topic is quoted without asking the model."""
         settings = self.settings
-        if kind is QuestionKind.SUMMARY:
+        if query_vector is None:
             passages = self.library.opening_passages(record.path, settings.passages_per_file)
         else:
             found = self.library.search(search_for, settings.passages_per_file + 2,
-                                        settings.search_mode, document=record.path)
+                                        settings.search_mode, document=record.path,
+                                        query_vector=query_vector)
             passages = [p for p in found
                         if p.similarity >= settings.min_similarity or mentions(p.text, words)]
             passages = passages[:settings.passages_per_file]
         if not passages:
-            return NOTHING_RELEVANT
+            return _Made({})
+        evidence = next((p for p in passages if mentions(p.text, words)), None)
+        if quote_first and evidence is not None:
+            return _Made({1: evidence}, _quote(evidence, words), source="mention")
         cached = self.cache.get(key) if self.cache is not None else None
         chunk_ids = [p.chunk_id for p in passages]
         if cached is not None and cached.get("chunks") == chunk_ids:
             text, source = str(cached.get("text", "")), str(cached.get("source", "model"))
             if not text:
-                return NOTHING_RELEVANT
+                return _Made({}, cached=True)
             by_id = {p.chunk_id: p for p in passages}
             used = cached.get("sources")
             chosen = [by_id[i] for i in used if i in by_id] if isinstance(used, list) else []
-            return dict(enumerate(chosen or passages, start=1)), text, True, source
+            return _Made(dict(enumerate(chosen or passages, start=1)), text, True, source)
         budget = self.model.context_tokens - settings.generation.max_tokens - 8
         built = build_prompt(asked, passages, (), budget, self.model.count_tokens,
                              FILE_SYSTEM_PROMPT)
@@ -373,7 +426,6 @@ class CollectionAssistant:
         text = remove_unknown_markers(written, sources).strip()
         source = "model"
         if not text or says_not_covered(text):
-            evidence = next((p for p in sources.values() if mentions(p.text, words)), None)
             if evidence is None:
                 text = ""
             else:  # The file names the topic: quote where, rather than drop it.
@@ -385,9 +437,7 @@ class CollectionAssistant:
             self.cache.put(key, record.sha256, {
                 "chunks": chunk_ids, "text": text, "source": source,
                 "sources": [p.chunk_id for p in sources.values()]})
-        if not text:
-            return NOTHING_RELEVANT
-        return sources, text, False, source
+        return _Made(sources if text else {}, text, False, source, asked_model=True)
 
     def _generate(self, messages: Sequence[ChatMessage], cancel: threading.Event | None,
                   ) -> tuple[str, str]:

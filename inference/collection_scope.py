@@ -83,6 +83,15 @@ def question_kind(question: str) -> QuestionKind:
     return whole_collection_kind(question) or QuestionKind.OTHER
 
 
+_MENTION = re.compile(r"\b(?:mention(?:s|ed|ing)?|refers?\s+to|cites?)\b", re.I)
+
+
+def asks_for_mentions(question: str, kind: QuestionKind) -> bool:
+    """Whether a list or count asks where its topic is mentioned ("which articles mention
+    the Normans?"), so a sentence that names it answers for its file."""
+    return kind in (QuestionKind.LIST, QuestionKind.COUNT) and bool(_MENTION.search(question))
+
+
 def focus(question: str) -> str:
     """What each file is searched for: the question less its framing across documents."""
     for pattern in _FOCUS:

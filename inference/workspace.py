@@ -184,8 +184,8 @@ class Workspace:
                           cancel: threading.Event | None = None,
                           kind: QuestionKind | None = None) -> Iterator[CollectionEvent]:
         """`answer` for a question asked of every file in `scope`; the combined (or partial)
-        answer is stored in the conversation before the last event is passed on. Without a
-        scope, the conversation's collection, or every document."""
+        answer is stored in the conversation, and the audit trail if enabled, before the last
+        event is passed on. Without a scope, the conversation's collection, or every document."""
         if scope is None:
             collection = self.conversation_collection(conversation_id)
             scope = Scope(collection=collection) if collection is not None else Scope()
@@ -193,6 +193,9 @@ class Workspace:
             if isinstance(event, Finished):
                 self.conversations.add_message(conversation_id, "assistant", event.answer.text,
                                                None, event.answer.to_json())
+                if self.policy.audit_log_enabled(self.settings.audit_log):
+                    self.audit.append_collection_answer(
+                        event.answer, include_question=self.settings.audit_question_text)
             yield event
 
     def conversation_collection(self, conversation_id: int) -> str | None:

@@ -13,24 +13,30 @@ from pathlib import Path
 
 import pytest
 
+from app import cli
 from documents.embedder import Embedder
 from documents.library import Library
+from documents.retrieval import SearchMode
 from inference.catalog import SMOLLM2_135M
 from inference.collection_answer import (
     CollectionAnswer,
     CollectionAssistant,
     CollectionEvent,
+    CollectionSettings,
     FileFailed,
     FilePart,
     FileSkipped,
     FileStarted,
     Finished,
     Progress,
+    mentions,
 )
 from inference.collection_cache import CACHE_FILE, PartCache
-from inference.collection_scope import QuestionKind, Scope
+from inference.collection_scope import QuestionKind, Scope, topic_words
 from inference.engine import ChatModel
+from inference.evaluation.lists import ListQuestion, evaluate_lists, list_questions
 from inference.paths import find_model
+from inference.workspace import Workspace
 from tests.conftest import REPO, XQUAD
 
 ARTICLES = ("Oxygen.md", "Super_Bowl_50.md", "Warsaw.md")
@@ -77,6 +83,55 @@ def test_search_within_one_file(library: Library) -> None:
     assert library.search("oxygen", 1)[0].document_name == "Oxygen.md"
     opening = library.opening_passages(warsaw, 2)
     assert opening[0].char_start == 0 and len(opening) == 2
+
+
+def test_search_within_one_file_takes_the_query_vector_once(library: Library) -> None:
+    """The vector a whole-collection question is embedded to once gives each file the
+    passages and similarities its own embedding would; keywords alone rank the file too."""
+    warsaw = next(d.path for d in library.documents() if d.name == "Warsaw.md")
+    question = "the football club Polonia"
+    vector = library.embedder.encode([question])[0]
+    given = library.search(question, 3, document=warsaw, query_vector=vector)
+    own = library.search(question, 3, document=warsaw)
+    assert [p.chunk_id for p in given] == [p.chunk_id for p in own]
+    assert [round(p.similarity, 5) for p in given] == [round(p.similarity, 5) for p in own]
+    assert "Polonia" in given[0].text
+    keywords = library.search("Polonia", 2, SearchMode.KEYWORD, document=warsaw)
+    assert keywords and all(p.document_path == warsaw and "Polonia" in p.text
+                            for p in keywords)
+    oxygen = next(d.path for d in library.documents() if d.name == "Oxygen.md")
+    assert library.search("Polonia", 2, SearchMode.KEYWORD, document=oxygen) == []
+
+
+@pytest.mark.parametrize(("text", "topic", "named"), [
+    ("Germany declared war in World War I.", "World War I", True),
+    ("after World War II the city was rebuilt", "World War I", False),
+    ("the world went to war", "World War I", False),
+    ("Indiana is a state", "India", False),
+    ("trade with India grew", "India", True),
+    ("the wars of the Reformation", "a war", True),
+    ("the Bank of England raised rates", "the Bank England", True),
+    ("two recalls were announced", "a recall", True),
+])
+def test_a_file_names_the_topic_as_a_phrase(text: str, topic: str, named: bool) -> None:
+    assert mentions(text, topic_words(f"Which articles mention {topic}?")) is named
+
+
+def test_a_mention_question_is_answered_by_quotes_without_the_model(
+        library: Library, small_model: ChatModel) -> None:
+    """"Which articles mention X?": a file whose passage names X is quoted, no model call;
+    with `quote_mentions` off the model is asked about it."""
+    _, quoted = run(CollectionAssistant(library, small_model), "Which articles mention Warsaw?")
+    warsaw = next(part for part in quoted.parts if part.name == "Warsaw.md")
+    assert warsaw.source == "mention" and "Warsaw" in warsaw.text
+    assert warsaw.citations[0].cited and "Warsaw" in warsaw.citations[0].passage.text
+    assert quoted.model_calls == 0 and quoted.to_json()["timings"]["model_calls"] == 0
+    asking = CollectionAssistant(library, small_model,
+                                 settings=CollectionSettings(quote_mentions=False))
+    _, asked = run(asking, "Which articles mention Warsaw?")
+    assert asked.model_calls >= 1
+    assert "Warsaw.md" in {part.name for part in asked.parts}
+    assert all(part.source in ("model", "quote") for part in asked.parts)
 
 
 def test_list_question_covers_every_file(library: Library, small_model: ChatModel,
@@ -213,3 +268,56 @@ def test_cli_ask_scope_all_json(tmp_path: Path) -> None:
     plain = enclave("ask", "Which articles mention a war?", "--scope", "all")
     assert f"answered from {len(coverage['answered_from'])} of 3 files; " in plain
     assert "0 could not be read" in plain
+
+
+@pytest.mark.slow
+def test_a_whole_collection_answer_is_in_the_audit_log(
+        tmp_path: Path, docs_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Like a normal answer: question, scope, model and the files it was answered from,
+    shown by `audit export`, the chain still verifying."""
+    model = find_model(SMOLLM2_135M.file_name)
+    assert model is not None
+    data = tmp_path / "data"
+    workspace = Workspace(data)
+    workspace.unlock(opt_out=True)
+    workspace.settings = workspace.settings.with_changes(
+        model_path=str(model), threads=1, audit_question_text=True)
+    question = "Which articles mention Warsaw?"
+    try:
+        workspace.library.add([docs_dir])
+        conversation = workspace.conversations.create("audit").id
+        workspace.conversations.add_message(conversation, "user", question)
+        events = list(workspace.answer_collection(conversation, question, Scope()))
+    finally:
+        workspace.close()
+    final = events[-1]
+    assert isinstance(final, Finished)
+    answer = final.answer
+    out = tmp_path / "audit.json"
+    code = cli.run(["audit", "export", "--output", str(out), "--data-dir", str(data)])
+    capsys.readouterr()
+    assert code == 0
+    entries = json.loads(out.read_text())["entries"]
+    assert len(entries) == 1
+    entry = entries[0]["entry"]
+    assert entry["question"] == question and entry["scope"] == "all" and entry["kind"] == "list"
+    assert entry["model_file"] == SMOLLM2_135M.file_name
+    assert entry["model_sha256"] == SMOLLM2_135M.sha256
+    assert entry["answered_from"] == [str(path) for path in answer.coverage.answered_from]
+    assert any(Path(path).name == "Warsaw.md" for path in entry["answered_from"])
+    assert entry["files_in_scope"] == 3 and entry["stopped"] is False
+    assert entry["nothing_relevant"] == len(answer.coverage.nothing_relevant)
+    assert len(entry["citations"]) == len(answer.citations)
+    assert cli.run(["audit", "verify", "--data-dir", str(data)]) == 0
+
+
+def test_the_list_eval_counts_model_calls_and_scores_the_files(
+        library: Library, small_model: ChatModel) -> None:
+    """`eval lists` over the module's files: quotes list the gold file with no model call;
+    24 topics come out of the 48 docqa articles."""
+    question = ListQuestion("Warsaw", "Which articles mention Warsaw?", frozenset({"Warsaw.md"}))
+    result = evaluate_lists(CollectionAssistant(library, small_model), None, [question])
+    outcome = result.outcomes[0]
+    assert outcome.listed == {"Warsaw.md"} and outcome.precision == outcome.recall == 1.0
+    assert outcome.model_calls == 0 and outcome.quoted == 1
+    assert len(list_questions(XQUAD / "documents")) == 24

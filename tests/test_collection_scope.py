@@ -11,6 +11,7 @@ from inference.collection_scope import (
     QuestionKind,
     Scope,
     ScopeError,
+    asks_for_mentions,
     focus,
     parse_scope,
     topic_words,
@@ -74,6 +75,20 @@ def test_each_file_is_searched_for_the_topic(question: str, topic: str) -> None:
 def test_topic_words_leave_out_stopwords() -> None:
     assert topic_words("Which articles mention the Nobel Prize?") == ["nobel", "prize"]
     assert topic_words("Summarise each file") == ["summarise", "each", "file"]
+
+
+@pytest.mark.parametrize(("question", "about_mentions"), [
+    ("Which articles mention a war?", True),
+    ("How many documents mention the Normans?", True),
+    ("Which reports refer to a recall?", True),
+    ("Which documents discuss oxygen?", False),  # What they say, not where it is named.
+    ("Summarise each file that mentions Warsaw", False),
+    ("Compare the fees mentioned in the three offers", False),
+])
+def test_a_question_about_mentions(question: str, about_mentions: bool) -> None:
+    """Only lists and counts of mentions are answered by quoting, without the model."""
+    kind = whole_collection_kind(question) or QuestionKind.OTHER
+    assert asks_for_mentions(question, kind) is about_mentions
 
 
 def test_scope_values() -> None:

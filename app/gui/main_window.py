@@ -521,7 +521,12 @@ class MainWindow(QMainWindow):
             return
         if self._viewing_answer(conversation_id):
             self.view.add_entry(entry_from_collection(answer))
-        self.status.showMessage(answer.coverage.line().capitalize(), 8000)
+        # Numbers first and short: the bar's permanent widgets leave little room, and the
+        # whole line, cut off, read "Answered from 4 of 4" for 4 of 48. It is under the answer.
+        coverage = answer.coverage
+        self.status.showMessage(f"{len(coverage.answered_from)} of "
+                                f"{len(coverage.files_in_scope)} answered"
+                                + (" (stopped)" if answer.partial else ""), 8000)
 
     def _on_composer_stop_requested(self) -> None:
         self.asker.stop()

@@ -62,7 +62,7 @@ class ListOutcome:
     mode: str
     listed: frozenset[str]
     seconds: float
-    #: Whole-collection mode: files the model was asked about (not cached), and quoted.
+    #: Whole-collection mode: files the model was asked about, and parts that quote the file.
     model_calls: int = 0
     quoted: int = 0
 
@@ -90,8 +90,9 @@ def ask_collection(assistant: CollectionAssistant, question: ListQuestion) -> Li
             return ListOutcome(question, "collection",
                                frozenset(part.path.name for part in parts),
                                time.perf_counter() - started,
-                               model_calls=sum(1 for part in parts if not part.cached),
-                               quoted=sum(1 for part in parts if part.source == "quote"))
+                               model_calls=event.answer.model_calls,
+                               quoted=sum(1 for part in parts
+                                          if part.source in ("quote", "mention")))
     raise AssertionError("the collection answer ended without a Finished event")
 
 

@@ -78,6 +78,8 @@ def test_whole_collection_question_shows_its_coverage(open_window: OpenWindow, q
     assert entry.coverage is not None
     shown = window.view.toPlainText()
     assert f"Coverage: {answer.coverage.line()}" in shown
+    assert window.status.currentMessage() == (
+        f"{len(answer.coverage.answered_from)} of 4 answered")
     assert "answered from " in shown and " of 4 files; " in shown and "details" in shown
     for part in answer.parts:
         assert part.name in shown
