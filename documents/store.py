@@ -308,14 +308,18 @@ class Store:
                              (mtime_ns, str(path)))
 
     def rename_document(self, old: Path, new: Path) -> bool:
-        """Move a document to a new path, keeping its chunks and vectors; False if `old` is
-        unknown or `new` is taken. The generation moves on: caches keyed by path follow."""
+        """Move a document to a new path, keeping its chunks, vectors and collections; False
+        if `old` is unknown or `new` is taken. The generation moves on: caches keyed by path
+        follow."""
         with self.transaction() as db:
             taken = db.execute("SELECT 1 FROM documents WHERE path = ?", (str(new),)).fetchone()
             cursor = db.execute("UPDATE documents SET path = ?, name = ? WHERE path = ?",
                                 (str(new), new.name, str(old))) if taken is None else None
             renamed = cursor is not None and cursor.rowcount > 0
             if renamed:
+                # A collection that holds the file itself keeps it under its new name.
+                db.execute("UPDATE OR IGNORE collection_members SET path = ? "
+                           "WHERE kind = 'file' AND path = ?", (str(new), str(old)))
                 self._bump_generation(db)
         return renamed
 

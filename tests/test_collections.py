@@ -123,3 +123,17 @@ def test_the_id_selector_ranks_within_ids_exactly_on_an_ivf_index() -> None:
     expected = sorted(within, key=lambda i: -float(vectors[position[i]] @ query))[:10]
     assert [i for i, _ in found] == expected
     assert index.search(query, 10, []) == []
+
+
+def test_a_file_member_follows_its_file_when_it_is_renamed(
+        library: Library, docs_dir: Path) -> None:
+    """A folder kept in sync renames a moved file in the store: its collections keep it."""
+    oxygen = docs_dir / "Oxygen.md"
+    library.collections.create("Client A")
+    library.collections.add("Client A", [oxygen])
+    moved = docs_dir / "Oxygen (final).md"
+    oxygen.rename(moved)
+    assert library.rename_all([(oxygen, moved)]) == [(oxygen, moved)]
+    assert library.collections.scope("Client A").documents == (moved,)
+    assert [p.document_path for p in library.search("oxygen", collection="Client A")] \
+        and {p.document_path for p in library.search("oxygen", collection="Client A")} == {moved}
