@@ -332,6 +332,9 @@ class Library:
                 chunks = sum(len(item.chunks) for item in batch)
                 if chunks == 0 or chunks >= EMBED_BATCHES * self.embedder.batch_size:
                     break
+                if prepared and not prepared[0].done() and all(
+                        embedded is None or embedded.done() for _, embedded in batches):
+                    break  # The encoder would wait for the next file: give it these now.
             return batch
 
         try:
