@@ -40,6 +40,12 @@ _EXPORT_VERSION = "2"
 _POOLING = "sentence_transformers.models.Pooling"
 _SUPPORTED_MODULES = {"sentence_transformers.models.Transformer", _POOLING,
                       "sentence_transformers.models.Normalize"}
+#: Word pieces the ONNX backend gives one run of the model: one full-length chunk, or many
+#: short texts (questions). Measured on 160 chunks of text PDFs (2-core EPYC, int8): one
+#: chunk a run took 16 % less CPU than 64 (attention's buffers stay in cache), and its int8
+#: vectors were closer to the float ones (mean cosine 0.9938 against 0.9933): the 8-bit
+#: range of a run's activations is no longer set by the widest of 64 texts.
+RUN_TOKENS = 256
 
 
 class EmbedderError(EnclaveError, RuntimeError):
@@ -320,7 +326,8 @@ class Embedder:
 
         SentenceTransformer.encode sorts by characters; word pieces per character vary
         threefold between prose, tables and other scripts, and every pad token costs as much
-        as a real one. Sorting by the tokens themselves leaves almost no padding.
+        as a real one. Sorting by the tokens themselves leaves almost no padding. A run of
+        the model gets about `RUN_TOKENS` word pieces (at most `batch_size` texts).
         """
         session = self.load()
         pooling = self._pooling_config()
@@ -329,8 +336,11 @@ class Embedder:
             encodings = self._onnx_tokenizer.encode_batch(texts)
         order = np.argsort([-len(encoding.ids) for encoding in encodings], kind="stable")
         result: Vectors | None = None
-        for start in range(0, len(texts), self.batch_size):
-            batch = order[start:start + self.batch_size]
+        start = 0
+        while start < len(texts):
+            longest = max(1, len(encodings[order[start]].ids))
+            batch = order[start:start + max(1, min(self.batch_size, RUN_TOKENS // longest))]
+            start += len(batch)
             feed = {name: array for name, array in
                     _padded([encodings[i] for i in batch], self._pad_id).items()
                     if name in inputs}

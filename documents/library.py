@@ -135,6 +135,8 @@ class IngestReport:
     cancelled: bool = False
     #: Files a cancel left unindexed: resuming the batch indexes them.
     not_done: list[Path] = field(default_factory=list)
+    #: Chunks of changed files whose vectors were kept: their embedded text had not changed.
+    reused: int = 0
 
 
 ProgressCallback = Callable[[IngestProgress], None]
@@ -170,6 +172,8 @@ class _PreparedFile:
     ocr_pages: int = 0
     #: The file's modification time, taken before reading it (a later change shows).
     mtime_ns: int | None = None
+    #: The old version's vectors by embedded text, when a changed file replaces it.
+    known: dict[str, Vectors] = field(default_factory=dict)
 
     def fail(self, stage: str, error: Exception) -> None:
         """Turn an unexpected error at `stage` into this file's failure; the batch goes on."""
@@ -195,6 +199,7 @@ class _PreparedFile:
             (report.replaced if self.replacing else report.added).append(self.path)
             report.chunks += len(self.chunks)
             report.pages += self.pages
+            report.reused += sum(1 for chunk in self.chunks if chunk.embedded in self.known)
             if self.note is not None:
                 report.notes.append(self.note)
 
@@ -375,6 +380,9 @@ class Library:
                 chunks = sum(len(item.chunks) for item in batch)
                 if chunks == 0 or chunks >= EMBED_BATCHES * self.embedder.batch_size:
                     break
+                if prepared and not prepared[0].done() and all(
+                        embedded is None or embedded.done() for _, embedded in batches):
+                    break  # The encoder would wait for the next file: give it these now.
             return batch
 
         try:
@@ -511,6 +519,9 @@ class Library:
             stage = "finding its title and period"
             item.metadata = derive_metadata(path, pages)
             item.chunks = with_context(item.chunks, pages, item.metadata, file_words(path))
+            if item.replacing:
+                stage = "reading its earlier version"
+                item.known = self.store.document_vectors(path)
             amount = little_text(pages)
             if amount is not None:
                 item.note = DocumentNote(path, FailureKind.LITTLE_TEXT, amount)
@@ -537,7 +548,7 @@ class Library:
         """
         texts = [chunk.embedded for item in batch for chunk in item.chunks]
         try:
-            vectors = self.embedder.encode(texts)
+            vectors = self._encode_new(texts, [item.known for item in batch])
             if len(vectors) != len(texts):
                 raise ValueError(f"{len(vectors)} vectors for {len(texts)} texts")
         except Exception as error:
@@ -551,11 +562,26 @@ class Library:
             offset += len(item.chunks)
         return parts
 
+    def _encode_new(self, texts: list[str], known: list[dict[str, Vectors]]) -> Vectors:
+        """Vectors of `texts`, embedding only those without one in `known`.
+
+        A small edit to a long file changes a few chunks; the others embed the same text as
+        before (header included, so a new title re-embeds them all) and keep their vectors,
+        which the index's embedder check guarantees came from this embedder.
+        """
+        reuse = {text: vector for vectors in known for text, vector in vectors.items()}
+        new = [text for text in texts if text not in reuse]
+        if len(new) == len(texts):
+            return self.embedder.encode(texts)
+        fresh = iter(self.embedder.encode(new) if new else ())
+        return np.vstack([reuse[text] if text in reuse else next(fresh) for text in texts],
+                         dtype=np.float32)
+
     def _embed_one(self, item: _PreparedFile) -> Vectors | None:
         if not item.chunks:
             return None
         try:
-            vectors = self.embedder.encode([chunk.embedded for chunk in item.chunks])
+            vectors = self._encode_new([chunk.embedded for chunk in item.chunks], [item.known])
             if len(vectors) != len(item.chunks):
                 raise ValueError(f"{len(vectors)} vectors for {len(item.chunks)} chunks")
         except Exception as error:

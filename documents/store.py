@@ -406,6 +406,17 @@ class Store:
             return [(int(r[0]), embedded_text(str(r[1]), str(r[2]))) for r in
                     self._db.execute("SELECT id, context, text FROM chunks ORDER BY id")]
 
+    def document_vectors(self, path: Path) -> dict[str, Vectors]:
+        """A document's vectors by the text they embed (`embedded_text`), so that a changed
+        file's unchanged chunks need not be embedded again when it is re-indexed."""
+        with self.lock:
+            rows = self._db.execute(
+                "SELECT context, text, embedding FROM chunks JOIN documents ON "
+                "documents.id = chunks.document_id WHERE documents.path = ?",
+                (str(path),)).fetchall()
+        return {embedded_text(str(r[0]), str(r[1])): np.frombuffer(r[2], dtype=np.float32)
+                for r in rows}
+
     def update_embeddings(self, ids: Sequence[int], vectors: Vectors) -> None:
         with self.transaction() as db:
             self._bump_generation(db)

@@ -111,3 +111,20 @@ def test_batches_by_token_length_and_repeated_texts_keep_each_vector(embedder: E
     assert np.abs(vectors - alone).max() < 1e-4
     assert (vectors * embedder.encode(texts)).sum(axis=1).min() > 0.9999
     assert np.array_equal(vectors[1], vectors[-1]) and np.array_equal(vectors[3], vectors[-2])
+
+
+def test_an_int8_chunk_vector_does_not_depend_on_its_batch(embedder: Embedder) -> None:
+    """A full-length chunk gets a run of the model to itself, so its 8-bit activation range
+    is its own: the same vector alone, in a batch of others, or when a changed file's
+    unchanged chunks keep the vectors they got in another batch."""
+    from inference.paths import models_dir
+    from inference.workspace import EMBEDDER_EXPORTS_DIR
+
+    int8 = Embedder(embedder.model_dir, backend=ONNX_INT8,
+                    cache_dir=models_dir() / EMBEDDER_EXPORTS_DIR)
+    chunk = " ".join(TEXTS[:3]) * 8  # Past the window: truncated to a full-length run.
+    neighbours = ["| 2022 | 1,234.5 | 7.8% | (12.0) |" * 12, "word " * 600, *TEXTS]
+    alone = int8.encode([chunk])[0]
+    among = int8.encode([*neighbours, chunk])[-1]
+    assert np.allclose(alone, among, atol=1e-6)
+    assert float(alone @ embedder.encode([chunk])[0]) > 0.98
