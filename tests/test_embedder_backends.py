@@ -111,3 +111,14 @@ def test_batches_by_token_length_and_repeated_texts_keep_each_vector(embedder: E
     assert np.abs(vectors - alone).max() < 1e-4
     assert (vectors * embedder.encode(texts)).sum(axis=1).min() > 0.9999
     assert np.array_equal(vectors[1], vectors[-1]) and np.array_equal(vectors[3], vectors[-2])
+
+
+@pytest.mark.slow
+def test_onnx_gives_the_torch_token_vectors(embedder: Embedder, onnx_embedder: Embedder) -> None:
+    """Late interaction (documents/rerank.py) reads these: one per word piece, either backend."""
+    for torch_tokens, onnx_tokens, text in zip(embedder.encode_tokens(TEXTS),
+                                               onnx_embedder.encode_tokens(TEXTS), TEXTS,
+                                               strict=True):
+        assert onnx_tokens.shape == torch_tokens.shape == (len(embedder.token_starts(text)),
+                                                           embedder.dimension)
+        assert (onnx_tokens * torch_tokens).sum(axis=1).min() > 0.999
