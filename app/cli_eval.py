@@ -2,6 +2,7 @@
 
     python main.py eval retrieval --dataset ../shared/data/scifact [--mode hybrid] [--json]
     python main.py eval retrieval --dataset /tmp/near-twins --generate   (the near-twin set)
+    python main.py eval retrieval --dataset ../shared/data/scifact --rerank   (does it pay?)
     python main.py eval docqa --dataset ../shared/data/docqa-xquad [--limit 200] [--json]
     python main.py eval followups --dataset ../shared/data/docqa-xquad [--no-rewrite] [--json]
     python main.py eval quotes --dataset ../shared/data/docqa-xquad --answers RECORDS.jsonl
@@ -33,8 +34,14 @@ from inference.evaluation.beir import corpus_digest, evaluate_retrieval, load_be
 from inference.evaluation.docqa import HIT_K, UNANSWERABLE_SHARE, evaluate_docqa, plan_docqa
 from inference.evaluation.followups import evaluate_follow_ups
 from inference.evaluation.lists import evaluate_lists, list_questions
-from inference.evaluation.near_twins import generate_near_twins, is_near_twins, twins_key
+from inference.evaluation.near_twins import (
+    generate_near_twins,
+    is_near_twins,
+    load_questions,
+    twins_key,
+)
 from inference.evaluation.quotes import evaluate_quotes, load_records
+from inference.evaluation.reranking import compare_reranking
 from inference.evaluation.twins_retrieval import TOP_K, evaluate_twins
 from inference.settings import Settings
 from inference.workspace import Workspace
@@ -68,6 +75,9 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
                            help="first write the near-twin set (20 companies x 5 years of "
                                 "annual reports, 200 questions; needs fpdf2) into --dataset, "
                                 "a new or empty folder")
+    retrieval.add_argument("--rerank", type=_depths, default=None, metavar="N[,N...]",
+                           help="compare the search with and without a late-interaction "
+                                "reranking of its top N candidates (e.g. 20,50), and time it")
     retrieval.set_defaults(handler=cmd_eval_retrieval)
 
     answers = argparse.ArgumentParser(add_help=False)
@@ -207,6 +217,8 @@ def cmd_eval_retrieval(args: argparse.Namespace) -> int:
     if args.generate and not is_near_twins(args.dataset):
         reports = generate_near_twins(args.dataset)
         _stderr(f"wrote {reports} reports and their questions to {args.dataset}")
+    if args.rerank:
+        return _eval_rerank(args)
     if is_near_twins(args.dataset):
         return _eval_twins(args)
     dataset = load_beir(args.dataset, args.split)
@@ -253,6 +265,54 @@ def _eval_twins(args: argparse.Namespace) -> int:
     ])
     print("configuration: " + json.dumps(result.config, indent=2))
     return 0
+
+
+def _eval_rerank(args: argparse.Namespace) -> int:
+    """Either set's eval without and with reranking (docs/retrieval.md, *Reranking*)."""
+    settings = _settings(args)
+    mode = SearchMode(args.mode)
+    if is_near_twins(args.dataset):
+        questions = [q.question for q in load_questions(args.dataset)][:args.limit]
+        variant = twins_key(args.dataset)
+    else:
+        dataset = load_beir(args.dataset, args.split)
+        questions = [dataset.queries[q] for q in dataset.qrels if q in dataset.queries]
+        variant = corpus_digest(dataset)
+    with _dataset_workspace(args, settings, variant) as workspace:
+        library = workspace.library
+
+        def run() -> dict[str, float]:
+            if is_near_twins(args.dataset):
+                twins = evaluate_twins(args.dataset, library, mode, args.limit,
+                                       progress=_ingest_progress())
+                return {"doc_hit@1": twins.doc_hit_1, f"doc_hit@{TOP_K}": twins.doc_hit_k,
+                        f"page_hit@{TOP_K}": twins.page_hit_k}
+            return evaluate_retrieval(dataset, library, mode, args.limit,
+                                      progress=_ingest_progress()).metrics
+        comparison = compare_reranking(library, run, questions, args.rerank)
+    data = {**comparison.to_json(), "dataset": str(args.dataset), "mode": mode.value,
+            "command": _command_line()}
+    if args.json:
+        print(json.dumps(data, indent=2))
+        return 0
+    for row in comparison.rows:
+        print(f"  {row.name:<36}" + "  ".join(f"{key} {value:.4f}"
+                                            for key, value in row.metrics.items()))
+    for depth, timing in data["added_ms"].items():
+        print(f"  reranking the top {depth} adds {timing['p50']} ms (p50), "
+              f"{timing['p95']} ms (p95) per question; the first stage took "
+              f"{timing['first_stage_p50']} / {timing['first_stage_p95']} ms")
+    return 0
+
+
+def _depths(text: str) -> list[int]:
+    try:
+        depths = [int(part) for part in text.split(",")]
+    except ValueError:
+        depths = []
+    if not depths or min(depths) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected depths such as 20,50")
+    return depths
 
 
 def _command_line() -> str:

@@ -17,7 +17,7 @@ import logging
 import os
 import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -329,13 +329,25 @@ class Embedder:
         as a real one. Sorting by the tokens themselves leaves almost no padding. A run of
         the model gets about `RUN_TOKENS` word pieces (at most `batch_size` texts).
         """
-        session = self.load()
         pooling = self._pooling_config()
+        result: Vectors | None = None
+        for batch, hidden, mask in self._hidden_states(texts):
+            vectors = _pool(hidden, mask, pooling)
+            vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+            if result is None:
+                result = np.empty((len(texts), vectors.shape[1]), dtype=np.float32)
+            result[batch] = vectors
+        assert result is not None
+        return result
+
+    def _hidden_states(self, texts: Sequence[str]) -> Iterator[
+            tuple[npt.NDArray[np.intp], Vectors, npt.NDArray[np.int64]]]:
+        """(positions in `texts`, last hidden states, attention mask) batch by batch."""
+        session = self.load()
         inputs = {node.name for node in session.get_inputs()}
         with self._encode_lock:
-            encodings = self._onnx_tokenizer.encode_batch(texts)
+            encodings = self._onnx_tokenizer.encode_batch(list(texts))
         order = np.argsort([-len(encoding.ids) for encoding in encodings], kind="stable")
-        result: Vectors | None = None
         start = 0
         while start < len(texts):
             longest = max(1, len(encodings[order[start]].ids))
@@ -346,14 +358,33 @@ class Embedder:
                     if name in inputs}
             if "token_type_ids" in inputs and "token_type_ids" not in feed:
                 feed["token_type_ids"] = np.zeros_like(feed["input_ids"])
-            hidden = session.run(None, feed)[0]
-            vectors = _pool(hidden, feed["attention_mask"], pooling)
-            vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-            if result is None:
-                result = np.empty((len(texts), vectors.shape[1]), dtype=np.float32)
-            result[batch] = vectors
-        assert result is not None
-        return result
+            yield batch, session.run(None, feed)[0], feed["attention_mask"]
+
+    def encode_tokens(self, texts: Sequence[str]) -> list[Vectors]:
+        """Each text's contextual token vectors, unit length, without [CLS] and [SEP].
+
+        What late-interaction scoring (documents/rerank.py) compares word piece by word
+        piece; the same forward pass as `encode`, before pooling.
+        """
+        if not texts:
+            return []
+        model = self.load()  # May fall back to torch, so the backend is read after.
+        if self.backend == TORCH:
+            with self._encode_lock:
+                outputs = model.encode(list(texts), batch_size=self.batch_size,
+                                       output_value="token_embeddings",
+                                       show_progress_bar=False)
+            tokens = [np.asarray(output.cpu().numpy(), dtype=np.float32)[1:-1]
+                      for output in outputs]
+        else:
+            tokens = [np.zeros((0, 0), dtype=np.float32)] * len(texts)
+            for batch, hidden, mask in self._hidden_states(texts):
+                for row, position in enumerate(batch):
+                    length = int(mask[row].sum())
+                    tokens[int(position)] = hidden[row, 1:length - 1]
+        return [np.ascontiguousarray(
+                    matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12),
+                    dtype=np.float32) for matrix in tokens]
 
     def describe(self) -> dict[str, str]:
         config = self.model_dir / "config.json"

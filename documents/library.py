@@ -37,6 +37,7 @@ from documents.isolation import IsolatedParser
 from documents.keyword_search import KeywordSearch
 from documents.metadata import DocumentMetadata, derive_metadata, file_words, with_context
 from documents.query_filter import DocumentFacts, QueryFilter, find_filter
+from documents.rerank import Reranking, rerank
 from documents.retrieval import (
     DocumentHit,
     Passage,
@@ -236,6 +237,8 @@ class Library:
         self._facts: tuple[int, list[DocumentFacts]] | None = None
         #: Chunk ids of recently searched sets of documents, by (store generation, paths).
         self._within_ids: dict[tuple[int, tuple[Path, ...]], list[int]] = {}
+        #: A second stage over the first candidates of every search; None ranks by fusion alone.
+        self.reranking: Reranking | None = None
 
     def close(self) -> None:
         self._parser.close()
@@ -775,6 +778,7 @@ class Library:
                                             mode, query_vector)
             first = {chunk_id for chunk_id, _ in preferred}
             ranked = preferred + [item for item in ranked if item[0] not in first]
+        ranked = self._reranked(query, ranked)
         top = ranked[:limit * MERGE_WINDOW]
         records = self.store.chunks(chunk_id for chunk_id, _ in top)
         passages = []
@@ -853,10 +857,20 @@ class Library:
         documents = max(1, self.store.indexed_document_count())
         per_document = -(-self.store.chunk_count() // documents)
         depth = max(CANDIDATE_DEPTH, limit) * max(1, per_document)
-        ranked = self.ranked_chunks(query, depth, mode)
+        ranked = self._reranked(query, self.ranked_chunks(query, depth, mode))
         owners = self.store.chunk_documents(chunk_id for chunk_id, _ in ranked)
         return [DocumentHit(path, path.name, score, chunk_id)
                 for path, chunk_id, score in best_per_document(ranked, owners, limit)]
+
+    def _reranked(self, query: str,
+                  ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        """`ranked` with its head reordered by the library's reranking, if it has one."""
+        reranking = self.reranking
+        if reranking is None:
+            return ranked
+        records = self.store.chunks(chunk_id for chunk_id, _ in ranked[:reranking.depth])
+        return rerank(ranked, {chunk_id: record.text for chunk_id, record in records.items()},
+                      reranking.reranker, query, reranking.depth, reranking.fused)
 
     def ranked_chunks(self, query: str, depth: int, mode: SearchMode = SearchMode.HYBRID,
                       query_vector: Vectors | None = None) -> list[tuple[int, float]]:

@@ -128,3 +128,14 @@ def test_an_int8_chunk_vector_does_not_depend_on_its_batch(embedder: Embedder) -
     among = int8.encode([*neighbours, chunk])[-1]
     assert np.allclose(alone, among, atol=1e-6)
     assert float(alone @ embedder.encode([chunk])[0]) > 0.98
+
+
+@pytest.mark.slow
+def test_onnx_gives_the_torch_token_vectors(embedder: Embedder, onnx_embedder: Embedder) -> None:
+    """Late interaction (documents/rerank.py) reads these: one per word piece, either backend."""
+    for torch_tokens, onnx_tokens, text in zip(embedder.encode_tokens(TEXTS),
+                                               onnx_embedder.encode_tokens(TEXTS), TEXTS,
+                                               strict=True):
+        assert onnx_tokens.shape == torch_tokens.shape == (len(embedder.token_starts(text)),
+                                                           embedder.dimension)
+        assert (onnx_tokens * torch_tokens).sum(axis=1).min() > 0.999

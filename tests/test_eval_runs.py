@@ -68,6 +68,22 @@ def test_retrieval_eval_on_a_scifact_slice(scifact_slice: Path, tmp_path: Path,
     assert "queries/s" in printed and "configuration" in printed
 
 
+@pytest.mark.slow
+def test_rerank_eval_runs_the_search_with_and_without_it(
+        scifact_slice: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["eval", "retrieval", "--dataset", str(scifact_slice), "--index-dir",
+                str(tmp_path / "index"), "--limit", "3", "--rerank", "5", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [row["name"] for row in data["rows"]] == [
+        "hybrid (no reranking)", "late interaction, top 5, fused", "late interaction, top 5"]
+    for row in data["rows"]:
+        assert set(row["metrics"]) == {"ndcg@10", "recall@10", "recall@100", "mrr@10"}
+    # Reranking moves only the top 5 chunks, so what the top 100 holds stays.
+    assert len({row["metrics"]["recall@100"] for row in data["rows"]}) == 1
+    cost = data["added_ms"]["5"]
+    assert cost["p95"] >= cost["p50"] > 0 and cost["first_stage_p50"] > 0
+
+
 def test_retrieval_eval_refuses_a_folder_that_is_not_a_dataset(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["eval", "retrieval", "--dataset", str(tmp_path)]) == 1
