@@ -34,7 +34,7 @@ from inference.encryption import KeyUnavailableError, PassphraseRequiredError, r
 from inference.logs import setup_logging
 from inference.paths import default_data_dir, model_dirs
 from inference.policy import load_policy
-from inference.quote_check import NOT_FOUND
+from inference.quote_check import NOT_FOUND, plain_text
 from inference.workspace import Workspace
 
 Command = Callable[[argparse.Namespace], int]
@@ -368,6 +368,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
     for check in answer.check:
         if not check.supported:
             print(f"\n! \u201c{check.sentence}\u201d: {NOT_FOUND}")
+    if answer.closest is not None:
+        quote = answer.closest.quote
+        place = next((c.passage.location for c in answer.citations
+                      if c.number == quote.source), quote.file)
+        print(f"\nNo answer found; the closest sentence ({place}): "
+              f"\u201c{plain_text(quote.text)}\u201d")
     t = answer.timings
     print(f"\n{t.tokens} tokens, {t.tokens_per_s:.1f} tok/s, first token {t.ttft_ms:.0f} ms; "
           f"conversation {conversation_id}", file=sys.stderr)

@@ -20,7 +20,7 @@ from inference.answer_text import MARKER, remove_unknown_markers, says_not_cover
 from inference.engine import ChatModel, FinishReason, GenerationSettings
 from inference.follow_up import standalone_question
 from inference.prompt import ANSWER_REMINDER, SYSTEM_PROMPT, Source, Turn, build_prompt
-from inference.quote_check import SentenceCheck, check_answer
+from inference.quote_check import Closest, SentenceCheck, check_answer, closest_sentence
 from inference.repetition import loop_start
 
 #: What a front end tells the user about an answer that did not end by itself.
@@ -54,10 +54,14 @@ class AnswerSettings:
     #: supported (its numbers and names must be in the span too). Tuned on the docqa set's
     #: answers: `eval quotes` (docs/answer-quality.md).
     quote_similarity: float = 0.55
+    #: When the model finds no answer in close passages, the source sentence most like the
+    #: question is shown if at least this similar (measured: docs/answer-quality.md).
+    closest_similarity: float = 0.5
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.quote_similarity <= 1.0:
-            raise InvalidInputError("quote_similarity must be between 0 and 1")
+        for name in ("quote_similarity", "closest_similarity"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise InvalidInputError(f"{name} must be between 0 and 1")
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,8 @@ class Answer:
     search_query: str = ""
     #: Each sentence matched to the span of the sources that supports it (`quote_check`).
     check: tuple[SentenceCheck, ...] = ()
+    #: A declined answer's closest source sentence (`quote_check.closest_sentence`).
+    closest: Closest | None = None
 
     @property
     def stopped(self) -> bool:
@@ -141,6 +147,7 @@ class Answer:
                         for k, v in asdict(self.timings).items()},
             "model": self.model,
             "check": [check.to_json() for check in self.check],
+            "closest": None if self.closest is None else self.closest.to_json(),
         }
 
     def turn(self) -> Turn:
@@ -298,7 +305,10 @@ class Assistant:
         covered = not says_not_covered(text)
         check = check_answer(self.library.embedder, text, built.sources,
                              settings.quote_similarity, question) if covered else ()
+        closest = None if covered or finish == FinishReason.CANCELLED else closest_sentence(
+            self.library.embedder, question, built.sources, settings.closest_similarity)
         yield AnswerFinished(Answer(question, text, built.sent,
                                     map_citations(text, built.sources), timings, model_info,
                                     covered=covered, finish_reason=finish,
-                                    model_text=model_text, search_query=query, check=check))
+                                    model_text=model_text, search_query=query, check=check,
+                                    closest=closest))

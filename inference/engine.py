@@ -12,7 +12,7 @@ from typing import Any
 
 from documents.embedder import cpu_threads
 from documents.errors import EnclaveError, InvalidInputError
-from inference.model_file import ModelFile, read_model_file
+from inference.model_file import ModelFile, log_llama_to_file, read_model_file
 
 #: Used when a GGUF has no chat template (base models): plain turns the model can continue.
 _FALLBACK_TEMPLATE = (
@@ -88,6 +88,7 @@ class ChatModel:
                 return
             from llama_cpp import Llama
             from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+            log_llama_to_file()
             try:
                 llama = Llama(
                     model_path=str(self.file.path), n_ctx=self.context_tokens,

@@ -77,9 +77,7 @@ def read_metadata(path: Path, keys: Iterable[str] | None = None) -> tuple[dict[s
             raise ModelFileError(f"{path}: not a GGUF model file")
     import llama_cpp
 
-    quiet = logging.getLogger("llama-cpp-python")  # llama.cpp's log, printed on stderr
-    if quiet.level == logging.NOTSET:
-        quiet.setLevel(logging.ERROR)
+    log_llama_to_file()
     params = llama_cpp.llama_model_default_params()
     params.vocab_only = True
     model = llama_cpp.llama_model_load_from_file(str(path).encode(), params)
@@ -94,6 +92,39 @@ def read_metadata(path: Path, keys: Iterable[str] | None = None) -> tuple[dict[s
         return values, int(llama_cpp.llama_model_n_params(model))
     finally:
         llama_cpp.llama_model_free(model)
+
+
+#: ggml's log levels (ggml.h: NONE, DEBUG, INFO, WARN, ERROR, CONT) as Python's. The
+#: mapping llama-cpp-python installs predates DEBUG, so it prints ggml's warnings as errors
+#: on stderr ("load: control-looking token ... was not control-type") under every CLI answer.
+_GGML_LEVELS = {1: logging.DEBUG, 2: logging.INFO, 3: logging.WARNING, 4: logging.ERROR}
+_llama_log = logging.getLogger("enclave.llama_cpp")
+_log_callback: object = None
+
+
+def log_llama_to_file() -> None:
+    """Send llama.cpp's own messages to Enclave's log instead of the terminal.
+
+    Library text belongs in the log (README, "Where data lives"), never under an answer.
+    The callback is kept in a module global: ctypes must not collect it while C holds it.
+    """
+    global _log_callback
+    if _log_callback is not None:
+        return
+    import llama_cpp
+
+    last = [logging.DEBUG]
+
+    @llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]
+    def forward(level: int, text: bytes, _user_data: ctypes.c_void_p) -> None:
+        if level != 5:  # 5 continues the previous message at its level.
+            last[0] = _GGML_LEVELS.get(level, logging.DEBUG)
+        message = text.decode("utf-8", errors="replace").rstrip()
+        if message:
+            _llama_log.log(last[0], "%s", message)
+
+    llama_cpp.llama_log_set(forward, ctypes.c_void_p(0))
+    _log_callback = forward
 
 
 def _key_at(model: object, index: int) -> str:

@@ -31,6 +31,8 @@ NOT_FOUND = "not found in your documents"
 #: A table row ("Revenue 7,724.3 1,835.8") reads little like the sentence quoting it.
 ANCHORED_MARGIN = 0.15
 
+#: The fewest words a sentence needs to be shown as the closest to a declined question.
+CLOSEST_MIN_WORDS = 4
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _WORD = re.compile(r"[^\W\d_][\w'\u2019-]*")
 #: A line's block marker in Markdown: a heading, a list item or a quote.
@@ -242,6 +244,11 @@ class _Span:
     def text(self) -> str:
         return self.source.passage.text[self.start:self.end]
 
+    def quote(self) -> Quote:
+        passage = self.source.passage
+        return Quote(self.source.number, passage.document_name, str(passage.document_path),
+                     passage.page, passage.chunk_id, self.text, self.start, self.end)
+
 
 def check_answer(encoder: Encoder, text: str, sources: Sequence[Source],
                  threshold: float, question: str = "") -> tuple[SentenceCheck, ...]:
@@ -271,16 +278,55 @@ def check_answer(encoder: Encoder, text: str, sources: Sequence[Source],
                 best, quote_span, missing = index, found, ()
                 break
         score = round(float(similarity[row, best]), 4)  # As stored: one verdict for both
-        source = quote_span.source
-        quote = Quote(source.number, source.passage.document_name,
-                      str(source.passage.document_path), source.passage.page,
-                      source.passage.chunk_id, quote_span.text, quote_span.start,
-                      quote_span.end)
+        quote = quote_span.quote()
         anchored = not missing and bool(own_numbers(sentence, question))
         checks.append(SentenceCheck(sentence, start, end,
                                     is_supported(score, missing, threshold, anchored), score,
                                     quote, missing, anchored))
     return tuple(checks)
+
+
+@dataclass(frozen=True)
+class Closest:
+    """The source sentence most like the question, shown when the model found no answer in
+    close passages: a small model declines answers that are there (docs/answer-quality.md),
+    and this sentence lets the reader judge in one glance instead of opening every source."""
+
+    quote: Quote
+    similarity: float
+
+    def to_json(self) -> dict[str, object]:
+        return {**self.quote.to_json(), "similarity": self.similarity}
+
+    @classmethod
+    def from_json(cls, raw: object) -> Closest | None:
+        if not isinstance(raw, Mapping):
+            return None
+        quote = Quote.from_json(raw)
+        similarity = raw.get("similarity")
+        if quote is None or not isinstance(similarity, (int, float)):
+            return None
+        return cls(quote, float(similarity))
+
+
+def closest_sentence(encoder: Encoder, question: str, sources: Sequence[Source],
+                     floor: float) -> Closest | None:
+    """The sentence of `sources` most similar to `question`; None below `floor`.
+
+    A heading or a label of fewer than `CLOSEST_MIN_WORDS` words is passed over: it echoes
+    the question's topic ("# Super Bowl 50") without stating anything.
+    """
+    spans = [span for source in sources
+             for start, end in source_sentences(source.passage.text)
+             if len(_WORD.findall((span := _Span(source, start, end)).text))
+             >= CLOSEST_MIN_WORDS]
+    if not spans:
+        return None
+    vectors = encoder.encode([question, *(plain_text(span.text) for span in spans)])
+    similarity = vectors[1:] @ vectors[0]
+    best = int(np.argmax(similarity))
+    score = round(float(similarity[best]), 4)
+    return Closest(spans[best].quote(), score) if score >= floor else None
 
 
 def _covering(spans: Sequence[_Span], index: int, sentence: str,

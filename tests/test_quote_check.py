@@ -20,9 +20,11 @@ from inference.engine import ChatModel
 from inference.evaluation.quotes import evaluate_quotes, group_of
 from inference.prompt import Source
 from inference.quote_check import (
+    Closest,
     answer_sentences,
     check_answer,
     checks_from_json,
+    closest_sentence,
     facts,
     is_supported,
     missing_facts,
@@ -216,3 +218,19 @@ def test_a_figure_read_off_a_table_is_supported_by_its_number(embedder: Embedder
                             "2019 was 7,999.0 million US dollars.", [table], 0.55, question)
     assert not wrong.anchored and not wrong.supported and "7999.0" in wrong.missing
     assert not is_supported(right.score, (), 0.55)  # Without the anchor it would fail.
+
+
+def test_the_closest_sentence_to_a_declined_question(embedder: Embedder) -> None:
+    """Shown under a decline over close passages: the sentence most like the question, with
+    where it is; nothing when no sentence is close enough."""
+    other = source(2, "Warsaw is the capital of Poland. It has 1.7 million people.", 9)
+    found = closest_sentence(embedder, "Who was named MVP of Super Bowl 50?",
+                             [other, source(1)], 0.5)
+    assert found is not None and found.similarity >= 0.5
+    assert found.quote.source == 1 and found.quote.chunk_id == 7
+    assert "Von Miller was named MVP." in found.quote.text
+    assert PASSAGE[found.quote.start:found.quote.end] == found.quote.text
+    assert Closest.from_json(found.to_json()) == found
+    assert closest_sentence(embedder, "How do I bake sourdough bread?", [other, source(1)],
+                            0.5) is None
+    assert closest_sentence(embedder, "Anything?", [], 0.5) is None

@@ -113,7 +113,7 @@ def coverage_html(index: int, coverage: CoverageInfo, expanded: bool) -> str:
     return "".join(rows)
 
 
-def _uncovered_note(entry: ChatEntry) -> str:
+def _uncovered_note(entry: ChatEntry, index: int) -> str:
     """Why there is no answer: nothing close enough was found, or the model found no answer
     in passages that were close.
 
@@ -122,9 +122,20 @@ def _uncovered_note(entry: ChatEntry) -> str:
     """
     if not entry.citations:
         return _note(_UNCOVERED_BG, "Not covered by your documents", entry.text)
-    return _note(_UNCOVERED_BG, "No answer found in the closest passages",
-                 "The model did not find the answer in the passages below, the closest to "
-                 "your question. Open them to check, or ask again in other words.")
+    title = "No answer found in the closest passages"
+    closest = entry.closest
+    if closest is None:
+        return _note(_UNCOVERED_BG, title,
+                     "The model did not find the answer in the passages below, the closest "
+                     "to your question. Open them to check, or ask again in other words.")
+    place = next((c.location for c in entry.citations if c.number == closest.quote.source),
+                 closest.quote.file)
+    link = (f'<a class="quote" href="{citation_href(index, closest.quote.source)}">'
+            f"{html.escape(plain_text(closest.quote.text))}</a>")
+    return _note_html(_UNCOVERED_BG, title,
+                      "The model did not find the answer, but this sentence of the passages "
+                      f"below is the closest to your question: \u201c{link}\u201d "
+                      f"({html.escape(place)}). Check whether it answers it.")
 
 
 def entry_html(entry: ChatEntry, index: int, expanded: bool = False) -> str:
@@ -136,7 +147,7 @@ def entry_html(entry: ChatEntry, index: int, expanded: bool = False) -> str:
     if entry.error is not None:
         notes.append(_note(_ERROR_BG, "Something went wrong", entry.error))
     if not entry.covered:
-        notes.append(_uncovered_note(entry))
+        notes.append(_uncovered_note(entry, index))
     if entry.stopped:
         notes.append(_note(_STOPPED_BG, "Stopped",
                            "You stopped this answer; the text above is what was written "
@@ -327,9 +338,14 @@ def _assistant_bubble(inner: str) -> str:
 
 
 def _note(background: str, title: str, text: str) -> str:
+    return _note_html(background, title, html.escape(text))
+
+
+def _note_html(background: str, title: str, body: str) -> str:
+    """A tinted note whose `body` is already HTML (a link in it)."""
     return (f'<table width="100%" cellspacing="0" cellpadding="0" style="margin-top: 6px;">'
             f'<tr><td bgcolor="{background}" style="padding: 8px 12px;">'
-            f'<p class="note"><b>{html.escape(title)}.</b> {html.escape(text)}</p>'
+            f'<p class="note"><b>{html.escape(title)}.</b> {body}</p>'
             f"</td></tr></table>")
 
 

@@ -15,7 +15,7 @@ from documents.retrieval import place
 from inference.answer import Answer
 from inference.collection_answer import CollectionAnswer
 from inference.conversations import Message
-from inference.quote_check import Quote, SentenceCheck, checks_from_json
+from inference.quote_check import Closest, Quote, SentenceCheck, checks_from_json
 
 #: The longest title a first question gives a conversation.
 TITLE_LENGTH = 60
@@ -104,6 +104,8 @@ class ChatEntry:
     check: tuple[SentenceCheck, ...] = ()
     #: Only for answers across the whole collection.
     coverage: CoverageInfo | None = None
+    #: A declined answer's source sentence most like the question (`Answer.closest`).
+    closest: Closest | None = None
 
 
 def entry_from_answer(answer: Answer) -> ChatEntry:
@@ -122,6 +124,7 @@ def entry_from_answer(answer: Answer) -> ChatEntry:
         finish_reason=answer.finish_reason,
         model=dict(answer.model),
         check=answer.check,
+        closest=answer.closest,
     )
 
 
@@ -194,6 +197,7 @@ def entry_from_message(message: Message) -> ChatEntry:
         model={str(k): str(v) for k, v in model.items()} if isinstance(model, dict) else {},
         check=checks_from_json(details.get("check")),
         coverage=_coverage(details),
+        closest=Closest.from_json(details.get("closest")),
     )
 
 
