@@ -270,6 +270,8 @@ def test_an_older_database_gains_the_label_column(tmp_path: Path) -> None:
     store = Store(tmp_path / "old.sqlite3")
     with store.transaction() as db:
         db.execute("ALTER TABLE chunks DROP COLUMN label")
+        db.execute("ALTER TABLE documents DROP COLUMN mtime_ns")  # Version 4's, as are
+        db.execute("DROP TABLE folders")  # the folders kept in sync.
         db.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     store.close()
     reopened = Store(tmp_path / "old.sqlite3")
