@@ -100,6 +100,10 @@ class Passages(list[Passage]):
 def merge_adjacent(passages: Sequence[Passage]) -> list[Passage]:
     """Passages in rank order with overlapping or adjacent chunks of one page merged.
 
+    One page means one page number and one label: an e-mail's body and its attachment have
+    no page number, and offsets counted in different texts (found merged into one garbled
+    passage in an e-mail's search results).
+
     Two slots that cite the same place waste one; the merged passage takes the better
     score and similarity and the rank of the better chunk, and its text covers both.
     """
@@ -107,6 +111,7 @@ def merge_adjacent(passages: Sequence[Passage]) -> list[Passage]:
     for passage in passages:
         for index, kept in enumerate(merged):
             if kept.document_path == passage.document_path and kept.page == passage.page and \
+                    kept.label == passage.label and \
                     passage.char_start <= kept.char_end + ADJACENT_GAP and \
                     kept.char_start <= passage.char_end + ADJACENT_GAP:
                 merged[index] = _join(kept, passage)

@@ -3,6 +3,7 @@ one passage per place."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,12 @@ def test_overlapping_and_adjacent_chunks_of_a_page_fill_one_slot() -> None:
     assert [(p.page, p.char_start, p.char_end) for p in merged] == [(4, 0, 40), (5, 0, 20)]
     assert merged[0].text == "Alpha beta gamma delta epsilon\n\nZeta eta"
     assert merged[0].score == 0.9 and merged[0].chunk_id == 1
+
+
+def test_an_e_mail_and_its_attachment_are_never_merged() -> None:
+    """Neither has a page number; their offsets count in different texts."""
+    body = replace(_passage(1, 0, 0, 40, "Hello all, please review the report.", 0.9),
+                   page=None, label="e-mail")
+    attachment = replace(_passage(2, 0, 10, 50, "The board approved the budget.", 0.8),
+                         page=None, label="attachment minutes.docx")
+    assert merge_adjacent([body, attachment]) == [body, attachment]
