@@ -9,6 +9,7 @@ the machine.
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
 
@@ -43,13 +44,20 @@ def test_emitting_objects_across_threads_keeps_reference_counts(qtbot: QtBot) ->
         emitter.done.emit()
 
     received.append(None)  # the list exists before counting
-    before = _counts()
-    with qtbot.waitSignal(emitter.done, timeout=30_000):
-        thread = threading.Thread(target=work)
-        thread.start()
-    thread.join()
-    qtbot.waitUntil(lambda: len(received) == EMITS + 1, timeout=10_000)
-    received.clear()
-    after = _counts()
+    # Earlier tests' cyclic garbage holds None, True and False; a collection in the middle
+    # of the count freed it (a drift of -333 seen under load), so none runs meanwhile.
+    gc.collect()
+    gc.disable()
+    try:
+        before = _counts()
+        with qtbot.waitSignal(emitter.done, timeout=30_000):
+            thread = threading.Thread(target=work)
+            thread.start()
+        thread.join()
+        qtbot.waitUntil(lambda: len(received) == EMITS + 1, timeout=10_000)
+        received.clear()
+        after = _counts()
+    finally:
+        gc.enable()
     drift = [a - b for a, b in zip(after, before, strict=True)]
     assert all(abs(d) < EMITS // 10 for d in drift), f"None/True/False references drifted {drift}"
