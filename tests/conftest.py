@@ -25,6 +25,8 @@ set_offline_environment()
 import pytest  # noqa: E402
 
 from documents.embedder import Embedder  # noqa: E402
+from documents.library import VECTORS_FILE, Library  # noqa: E402
+from documents.vector_index import VectorIndex  # noqa: E402
 from inference.catalog import DEFAULT_CHAT_MODEL, GEMMA3_270M, default_embedder_path  # noqa: E402
 from inference.engine import ChatModel  # noqa: E402
 from inference.paths import find_model, provision_dir  # noqa: E402
@@ -43,6 +45,15 @@ def _require(file_name: str, what: str) -> Path:
         pytest.fail(f"{what} missing ({file_name} in no model directory, e.g. "
                     f"{provision_dir()}): run `python3 packaging/bootstrap.py test`")
     return path
+
+
+def assert_consistent(library: Library) -> None:
+    """SQLite, FTS5 and FAISS agree, in memory and on disk."""
+    chunks = library.store.chunk_count()
+    assert library._vector_index().size == chunks
+    saved = VectorIndex.load(library.data_dir / VECTORS_FILE, library.embedder.dimension)
+    assert saved is not None and saved.size == chunks
+    assert library.store.fts_integrity()
 
 
 @pytest.fixture(scope="session")

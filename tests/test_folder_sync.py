@@ -24,9 +24,8 @@ from documents.folder_sync import (
     synced_file,
 )
 from documents.folder_watch import FolderWatcher
-from documents.library import VECTORS_FILE, IngestProgress, Library
-from documents.vector_index import VectorIndex
-from tests.conftest import XQUAD
+from documents.library import IngestProgress, Library
+from tests.conftest import XQUAD, assert_consistent
 
 A, B, C, D = (Path("/w") / name for name in ("a.md", "b.md", "c.md", "d.md"))
 
@@ -105,15 +104,6 @@ def library(tmp_path: Path, embedder: Embedder) -> Iterator[Library]:
     library.close()
 
 
-def _consistent(library: Library) -> None:
-    """SQLite, FTS5 and FAISS agree, in memory and on disk."""
-    chunks = library.store.chunk_count()
-    assert library._vector_index().size == chunks
-    saved = VectorIndex.load(library.data_dir / VECTORS_FILE, library.embedder.dimension)
-    assert saved is not None and saved.size == chunks
-    assert library.store.fts_integrity()
-
-
 def _stored(library: Library) -> set[Path]:
     return {doc.path for doc in library.documents() if doc.status == "indexed"}
 
@@ -160,7 +150,7 @@ def test_changes_made_while_closed_are_found_at_start(tmp_path: Path, embedder: 
         # Renamed, not embedded again: the same chunks under the new path.
         assert _chunk_ids(library, folder / "archive" / "Oxygen (old).md") == before
         assert _stored(library) == set(folder_files(folder))
-        _consistent(library)
+        assert_consistent(library)
         assert _top_file(library, "marching tuba choir at halftime") == "Super_Bowl_50.md"
         assert _top_file(library, "Who were the Normans?") == "Normans.md"
         # Nothing left to do at the next start; a file only touched gets its new time.
@@ -216,7 +206,7 @@ def test_a_rename_and_a_delete_while_a_batch_indexes_end_consistent(library: Lib
                        for error in report.failed)
         assert acted
         assert set(folder_files(folder)) == expected
-        _consistent(library)
+        assert_consistent(library)
         assert _top_file(library, "the Amazon rainforest") == "Rainforest.md"
     finally:
         watcher.stop()
@@ -235,7 +225,7 @@ def test_a_cancelled_sync_hands_back_what_it_did_not_do(library: Library,
     report, left = apply_changes(library, FolderChanges(files), on_progress, cancel)
     assert report.cancelled and report.added == files[:1]
     assert left == FolderChanges(files[1:])
-    _consistent(library)
+    assert_consistent(library)
 
 
 def test_a_folder_renamed_then_moved_away_is_followed(library: Library, tmp_path: Path) -> None:
@@ -261,6 +251,6 @@ def test_a_folder_renamed_then_moved_away_is_followed(library: Library, tmp_path
         done.rename(tmp_path / "elsewhere")  # out of the kept folder: its documents go
         while _stored(library):
             apply_changes(library, batches.get(timeout=120))
-        _consistent(library)
+        assert_consistent(library)
     finally:
         watcher.stop()

@@ -13,8 +13,7 @@ from documents.errors import FailureKind
 from documents.extract import extract_pages
 from documents.library import VECTORS_FILE, IngestProgress, Library
 from documents.retrieval import SearchMode
-from documents.vector_index import VectorIndex
-from tests.conftest import PDFS
+from tests.conftest import PDFS, assert_consistent
 
 
 @pytest.fixture()
@@ -22,15 +21,6 @@ def library(tmp_path: Path, embedder: Embedder) -> Library:
     library = Library(tmp_path / "data", embedder)
     yield library
     library.close()
-
-
-def _consistent(library: Library) -> None:
-    """SQLite, FTS5 and FAISS agree, in memory and on disk."""
-    chunks = library.store.chunk_count()
-    assert library._vector_index().size == chunks
-    saved = VectorIndex.load(library.data_dir / VECTORS_FILE, library.embedder.dimension)
-    assert saved is not None and saved.size == chunks
-    assert library.store.fts_integrity()
 
 
 @pytest.mark.slow
@@ -48,7 +38,7 @@ def test_pdf_passages_carry_their_page_numbers(library: Library) -> None:
     assert best.text.split() == pages[2].text[best.char_start:best.char_end].split()
     document = library.documents()[0]
     assert document.pages == 4 and document.status == "indexed"
-    _consistent(library)
+    assert_consistent(library)
 
 
 @pytest.mark.slow
@@ -73,7 +63,7 @@ def test_reingest_skips_unchanged_replaces_changed_and_purges_deleted(
     assert purged.removed == [(docs_dir / "Warsaw.md").resolve()]
     assert {d.name for d in library.documents()} == {"Super_Bowl_50.md", "Oxygen.md"}
     assert all(p.document_name != "Warsaw.md" for p in library.search("Vistula river", 10))
-    _consistent(library)
+    assert_consistent(library)
 
 
 def test_remove_forgets_every_trace(library: Library, docs_dir: Path) -> None:
@@ -83,7 +73,7 @@ def test_remove_forgets_every_trace(library: Library, docs_dir: Path) -> None:
     assert not library.remove(target), "removing twice reports nothing to remove"
     assert not library.search("Panthers Broncos", 10, SearchMode.KEYWORD)
     assert all(p.document_name != target.name for p in library.search("Super Bowl 50", 10))
-    _consistent(library)
+    assert_consistent(library)
 
 
 def test_reopening_restores_the_index(tmp_path: Path, embedder: Embedder, docs_dir: Path) -> None:
@@ -95,7 +85,7 @@ def test_reopening_restores_the_index(tmp_path: Path, embedder: Embedder, docs_d
     reopened = Library(tmp_path / "data", embedder)
     try:
         assert [p.chunk_id for p in reopened.search("Warsaw Old Town", 3)] == before
-        _consistent(reopened)
+        assert_consistent(reopened)
     finally:
         reopened.close()
 
@@ -116,7 +106,7 @@ def test_a_bad_file_is_reported_and_the_batch_goes_on(library: Library, tmp_path
     assert len(report.added) == 3
     failed = {d.name: d.error for d in library.documents() if d.status == "failed"}
     assert failed["web.pdf"] and "not a PDF" in failed["web.pdf"]
-    _consistent(library)
+    assert_consistent(library)
 
 
 def test_encrypted_pdf_needs_its_password(library: Library) -> None:
@@ -151,7 +141,7 @@ def test_cancel_keeps_finished_files(library: Library, docs_dir: Path) -> None:
 
     report = library.add([docs_dir], progress=cancel_after_a_file, cancel=cancel)
     assert report.cancelled and len(report.added) == 1
-    _consistent(library)
+    assert_consistent(library)
 
 
 def test_removing_many_documents_writes_the_vector_file_once(library: Library,
@@ -174,4 +164,4 @@ def test_removing_many_documents_writes_the_vector_file_once(library: Library,
     assert removed == targets
     assert len(writes) == 1, f"the sealed vector file was rewritten {len(writes)} times"
     assert library.documents() == []
-    _consistent(library)
+    assert_consistent(library)
