@@ -35,7 +35,13 @@ from documents.extract import (
 )
 from documents.isolation import IsolatedParser
 from documents.keyword_search import KeywordSearch
-from documents.metadata import DocumentMetadata, derive_metadata, file_words, with_context
+from documents.metadata import (
+    DocumentMetadata,
+    derive_metadata,
+    file_words,
+    longest_header,
+    with_context,
+)
 from documents.query_filter import DocumentFacts, QueryFilter, find_filter
 from documents.rerank import Reranking, rerank
 from documents.retrieval import (
@@ -515,13 +521,12 @@ class Library:
                 item.passwords = list(passwords)
             stage = "cleaning its text"
             pages = [Page(page.number, sanitize(page.text), page.label) for page in pages]
-            stage = "chunking and tokenizing it"
-            item.chunks = chunk_pages(pages, self.embedder.token_starts, self.chunking)
-            if not item.chunks:
-                raise DocumentError(path, FailureKind.EMPTY, "no text to index")
             stage = "finding its title and period"
             item.metadata = derive_metadata(path, pages)
-            item.chunks = with_context(item.chunks, pages, item.metadata, file_words(path))
+            stage = "chunking and tokenizing it"
+            item.chunks = self._chunk(pages, item.metadata, file_words(path))
+            if not item.chunks:
+                raise DocumentError(path, FailureKind.EMPTY, "no text to index")
             if item.replacing:
                 stage = "reading its earlier version"
                 item.known = self.store.document_vectors(path)
@@ -542,6 +547,19 @@ class Library:
         item.pages = len(pages)
         item.page_count = sum(1 for page in pages if page.number is not None) or None
         return item
+
+    def _chunk(self, pages: Sequence[Page], metadata: DocumentMetadata,
+               name: str = "") -> list[Chunk]:
+        """The document's chunks with their headers, each header and text within the
+        embedder's window: the text gets what the document's longest header leaves (at
+        least half the window), else the window would cut the end of the text unembedded."""
+        window = self.embedder.max_tokens
+        header = longest_header(metadata, pages, name,
+                                lambda text: len(self.embedder.token_starts(text)))
+        room = max(window - header, window // 2)
+        config = replace(self.chunking, max_tokens=min(self.chunking.max_tokens, room))
+        return with_context(chunk_pages(pages, self.embedder.token_starts, config), pages,
+                            metadata, name)
 
     def _embed(self, batch: list[_PreparedFile]) -> list[Vectors | None]:
         """Each file's vectors, embedded together; if that fails, file by file.
@@ -667,14 +685,13 @@ class Library:
                 report.unchanged.append(path)
                 continue
             pages = [Page(None, sanitize(text))]
-            chunks = chunk_pages(pages, self.embedder.token_starts, self.chunking)
+            metadata = derive_metadata(None, pages)  # Keys are ids, not names that say much.
+            chunks = self._chunk(pages, metadata)
             if not chunks:
                 report.failed.append(DocumentError(path, FailureKind.EMPTY, "no text to index"))
                 self.store.record_failure(path, digest, len(data), "no text to index")
                 continue
-            metadata = derive_metadata(None, pages)  # Keys are ids, not names that say much.
-            pending.append((path, digest, len(data), with_context(chunks, pages, metadata),
-                            indexed, metadata))
+            pending.append((path, digest, len(data), chunks, indexed, metadata))
             if sum(len(item[3]) for item in pending) >= batch_chunks:
                 flush(done)
         if pending:
