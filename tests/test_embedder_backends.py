@@ -54,8 +54,7 @@ def test_int8_is_close_but_marked_as_another_embedder(embedder: Embedder,
     cosines = (int8.encode(TEXTS) * embedder.encode(TEXTS)).sum(axis=1)
     assert cosines.min() > 0.97
     assert int8.identity != embedder.identity
-    # The quantized file sits beside the plain export, made from its own trace: the plain
-    # one is not redone.
+    # The quantized file is made from the plain export beside it, which is not redone.
     assert int8.onnx_path().parent == onnx_embedder.onnx_path().parent
     assert onnx_embedder.onnx_path().stat().st_mtime_ns == exported
 
