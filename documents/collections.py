@@ -182,9 +182,9 @@ class Collections:
     def _refuse_taken(self, name: str, renaming: int | None = None) -> None:
         """Refuse a name another collection has (in any case); inside a writing transaction
         this reads within it (the store's lock is re-entrant, its connection the same)."""
-        taken = self._store.rows("SELECT id FROM collections WHERE name = ?", (name,))
-        if taken and int(taken[0][0]) != renaming:
-            raise CollectionError(f"a collection named {name!r} exists already")
+        taken = self._store.rows("SELECT id, name FROM collections WHERE name = ?", (name,))
+        if taken and int(taken[0][0]) != renaming:  # Named as it is kept: "client a" is "Client A".
+            raise CollectionError(f"a collection named {str(taken[0][1])!r} exists already")
 
     def _documents(self, collection_id: int) -> list[tuple[Path, int]]:
         return [(Path(r[0]), int(r[1])) for r in self._store.rows(_IN_COLLECTION,

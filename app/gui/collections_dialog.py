@@ -42,6 +42,9 @@ PATH_ROLE = Qt.ItemDataRole.UserRole
 """On a member row: the member's path (a str)."""
 
 
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+
+
 def _count(number: int, thing: str) -> str:
     return f"{number} {thing}{'s' if number != 1 else ''}"
 
@@ -63,6 +66,8 @@ class CollectionListModel(QStandardItemModel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(0, len(self.HEADERS), parent)
         self.setHorizontalHeaderLabels(list(self.HEADERS))
+        for column in (1, 2):  # counts: right-aligned under right-aligned headers
+            self.horizontalHeaderItem(column).setTextAlignment(_RIGHT)
 
     def set_rows(self, infos: Iterable[CollectionInfo]) -> None:
         self.removeRows(0, self.rowCount())
@@ -76,8 +81,7 @@ class CollectionListModel(QStandardItemModel):
             documents.setToolTip(f"{_count(info.documents, 'indexed document')} in "
                                  f"{info.name}'s files and folders")
             for item in (members, documents):
-                item.setTextAlignment(Qt.AlignmentFlag.AlignRight
-                                      | Qt.AlignmentFlag.AlignVCenter)
+                item.setTextAlignment(_RIGHT)
             for item in (name, members, documents):
                 item.setEditable(False)
             self.appendRow([name, members, documents])
@@ -90,9 +94,9 @@ class CollectionListModel(QStandardItemModel):
 
 
 class MembersModel(QStandardItemModel):
-    """File or folder, Kind: the members of one collection, by path."""
+    """Name, In folder, Kind: the members of one collection, by path."""
 
-    HEADERS = ("File or folder", "Kind")
+    HEADERS = ("Name", "In folder", "Kind")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(0, len(self.HEADERS), parent)
@@ -102,17 +106,19 @@ class MembersModel(QStandardItemModel):
         self.removeRows(0, self.rowCount())
         for member in members:
             folder = member.kind is MemberKind.FOLDER
-            path = QStandardItem(str(member.path))
-            path.setData(str(member.path), PATH_ROLE)
-            path.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_DirIcon if folder
+            name = QStandardItem(member.path.name or str(member.path))
+            name.setData(str(member.path), PATH_ROLE)
+            name.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_DirIcon if folder
                                             else QStyle.StandardPixmap.SP_FileIcon))
-            path.setToolTip(f"{member.path}\n" + (
-                "A folder: every document under it is in the collection, files added "
-                "later included" if folder else "A file"))
+            where = QStandardItem(str(member.path.parent))
             kind = QStandardItem("Folder" if folder else "File")
-            for item in (path, kind):
+            tip = f"{member.path}\n" + (
+                "A folder: every document under it is in the collection, files added later "
+                "included" if folder else "A file")
+            for item in (name, where, kind):
                 item.setEditable(False)
-            self.appendRow([path, kind])
+                item.setToolTip(tip)
+            self.appendRow([name, where, kind])
 
 
 class CollectionsDialog(QDialog):
@@ -171,8 +177,11 @@ class CollectionsDialog(QDialog):
         self.members.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.members.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         header = self.members.header()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(0, 180)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         self.remove_button = QPushButton("Remove from collection", self)
         self.remove_button.setToolTip("Take the selected files and folders out of this "
                                       "collection; they stay in your library")
@@ -298,19 +307,21 @@ class CollectionsDialog(QDialog):
         info = self._workspace.library.collections.get(name)
         searching = sum(1 for c in self._workspace.conversations.recent()
                         if c.collection_id == collection_id)
-        text = (f"Its {_count(info.documents, 'document')} stay in your library and can still "
-                "be searched under All documents; only the collection's name and its list of "
-                "files and folders are removed.")
+        documents = info.documents
+        kept = ("No document leaves your library:" if not documents else
+                ("Its document stays" if documents == 1 else f"Its {documents} documents stay")
+                + " in your library and can still be searched under All documents;")
+        text = f"{kept} only the collection's name and its list of files and folders go."
         if searching:
             text += (f"\n\n{_count(searching, 'conversation')} that "
                      f"search{'es' if searching == 1 else ''} “{name}” will search all "
                      "documents.")
-        box = QMessageBox(QMessageBox.Icon.Question, "Delete collection",
+        box = QMessageBox(QMessageBox.Icon.Warning, "Delete collection",
                           f"Delete the collection “{name}”?", parent=self)
         box.setObjectName("confirmDelete")
         box.setInformativeText(text)
         delete = box.addButton("Delete collection", QMessageBox.ButtonRole.DestructiveRole)
-        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        cancel = box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole)
         box.setDefaultButton(cancel)
         box.setEscapeButton(cancel)
         box.buttonClicked.connect(lambda button: self.delete(name) if button is delete else None)
@@ -417,7 +428,7 @@ class CollectionsDialog(QDialog):
                 info = None
         self.members_model.set_members(info.members if info else (), self.style())
         if info is None:
-            self.members_title.setText("Select a collection to see what it holds")
+            self.members_title.setText("Members")
         else:
             self.members_title.setText(f"In “{info.name}”: {members_text(info)} · "
                                        f"{_count(info.documents, 'document')}")

@@ -345,12 +345,12 @@ class MainWindow(QMainWindow):
             self.indexer.documents_changed.disconnect(dialog.refresh)
 
     def _note_unscoped(self, name: str) -> None:
-        """Say, by the scope, that the conversation's collection is gone (no silent change)."""
+        """Say, by the scope, that the conversation's collection is gone (no silent change;
+        the status bar's message area is too narrow for it)."""
         text = (f"“{name}” was deleted, so this conversation now searches all documents"
                 if name else "Its collection was deleted, so this conversation now searches "
                 "all documents")
         self.scope.show_note(text)
-        self.status.showMessage(text, 8000)
 
     def open_citation(self, citation: CitationInfo, quote: Quote | None = None) -> bool:
         """Show the citation in the viewer dock, at its passage; False when not found there.

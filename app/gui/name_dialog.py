@@ -40,8 +40,12 @@ class NameDialog(QDialog):
         self.problem.setObjectName("nameProblem")
         self.problem.setWordWrap(True)
         self.problem.setTextFormat(Qt.TextFormat.PlainText)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
+        # A line kept for it, so the dialog does not jump as the user types.
+        self.problem.setMinimumHeight(self.problem.fontMetrics().lineSpacing())
+        # Text buttons, no style icons: like the app's other dialogs.
+        self.buttons = QDialogButtonBox(self)
         self.ok_button = self.buttons.addButton(ok_text, QDialogButtonBox.ButtonRole.AcceptRole)
+        self.buttons.addButton("Cancel", QDialogButtonBox.ButtonRole.RejectRole)
         self.ok_button.setDefault(True)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
@@ -75,7 +79,6 @@ class NameDialog(QDialog):
             # An empty field says nothing until the user has typed: it is where they start.
             problem = sentence(str(error)) if text or self._initial else ""
         self.problem.setText(problem)
-        self.problem.setVisible(bool(problem))
         self.ok_button.setEnabled(usable)
 
 

@@ -84,6 +84,7 @@ class ScopeSelector(QWidget):
         self.note = QLabel(self)
         self.note.setObjectName("scopeNote")
         self.note.setTextFormat(Qt.TextFormat.PlainText)
+        self.note.setWordWrap(True)  # two lines rather than a wider window
         self.note.hide()
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
