@@ -347,10 +347,10 @@ class MainWindow(QMainWindow):
     def _note_unscoped(self, name: str) -> None:
         """Say, by the scope, that the conversation's collection is gone (no silent change;
         the status bar's message area is too narrow for it)."""
-        text = (f"“{name}” was deleted, so this conversation now searches all documents"
-                if name else "Its collection was deleted, so this conversation now searches "
-                "all documents")
-        self.scope.show_note(text)
+        gone = f"“{name}”" if name else "Its collection"
+        self.scope.show_note(f"{gone} was deleted, so all documents are searched",
+                             f"{gone} was deleted, so this conversation now searches all "
+                             "documents; its documents are still in your library")
 
     def open_citation(self, citation: CitationInfo, quote: Quote | None = None) -> bool:
         """Show the citation in the viewer dock, at its passage; False when not found there.
@@ -514,7 +514,7 @@ class MainWindow(QMainWindow):
         self.scope.show_note("")
         if collection_id is None and not started and self.scope.current_id is not None:
             store.set_collection(conversation_id, self.scope.current_id)
-        elif not self.scope.show_scope(collection_id):  # deleted by `collections delete`
+        elif not self.scope.show_scope(collection_id):  # deleted before deleting unscoped
             store.set_collection(conversation_id, None)
             self._unscoped.setdefault(conversation_id, "")
         if conversation_id in self._unscoped:

@@ -115,10 +115,11 @@ class ScopeSelector(QWidget):
         self.show_scope(current)
         self.manage_button.setVisible(self.model.rowCount() > 1)
 
-    def show_note(self, text: str) -> None:
-        """Say why the scope changed (until the user picks one, or `show_note("")`)."""
+    def show_note(self, text: str, tip: str = "") -> None:
+        """Say why the scope changed, short, with `tip` as its tooltip (until the user picks
+        a scope, or `show_note("")`)."""
         self.note.setText(text)
-        self.note.setToolTip(text)
+        self.note.setToolTip(tip or text)
         self.note.setVisible(bool(text))
 
     def show_scope(self, collection_id: int | None) -> bool:

@@ -147,7 +147,7 @@ def test_rename_remove_and_delete_from_the_collections_dialog(
     assert window.workspace.conversation_collection(current) is None  # all documents
     assert selector_names(window) == ["All documents", "Sport"]
     assert window.scope.current_name == "All documents"
-    note = "“Post 2025” was deleted, so this conversation now searches all documents"
+    note = "“Post 2025” was deleted, so all documents are searched"
     assert window.scope.note.isVisibleTo(window) and window.scope.note.text() == note
     assert listed(dialog) == [("Sport", "1", "1")] and dialog.selected_name == "Sport"
     found = window.workspace.library.search("Who discovered oxygen?", 3)
