@@ -94,8 +94,11 @@ def cmd_collections(args: argparse.Namespace) -> int:
             info = collections.rename(args.name, args.new_name)
         else:
             name = collections.get(args.name).name
-            collections.delete(args.name)
+            unscoped = workspace.delete_collection(name)
             print(f"deleted the collection {name}; its documents stay in the library")
+            if unscoped:
+                print(f"{len(unscoped)} conversation{'s' if len(unscoped) != 1 else ''} that "
+                      "searched it now search all documents")
             return 0
     finally:
         workspace.close()

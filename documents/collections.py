@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
 
 from documents.errors import InvalidInputError
 from documents.store import Store
@@ -88,15 +87,25 @@ class Collections:
     def create(self, name: str) -> CollectionInfo:
         name = _valid_name(name)
         with self._store.transaction() as db:
-            _refuse_taken(db, name)
+            self._refuse_taken(name)
             db.execute("INSERT INTO collections(name, created) VALUES (?, ?)", (name, _now()))
         return self.get(name)
+
+    def check_name(self, name: str, renaming: str | None = None) -> str:
+        """`name` as it would be stored ("  Client   A " is "Client A"), or CollectionError
+        saying in words why it cannot be used: a form says so while the user types, before
+        anything is written. `renaming` is the collection being renamed, which may keep its
+        name or change its case."""
+        clean = _valid_name(name)
+        keep = self._find(renaming)[0] if renaming is not None else None
+        self._refuse_taken(clean, keep)
+        return clean
 
     def rename(self, name: str, new_name: str) -> CollectionInfo:
         found = self.get(name)
         new_name = _valid_name(new_name)
         with self._store.transaction() as db:
-            _refuse_taken(db, new_name, found.id)
+            self._refuse_taken(new_name, found.id)
             db.execute("UPDATE collections SET name = ? WHERE id = ?", (new_name, found.id))
         return self.get(new_name)
 
@@ -170,6 +179,13 @@ class Collections:
                                  (len(prefix), prefix))
         return MemberKind.FOLDER if under else MemberKind.FILE
 
+    def _refuse_taken(self, name: str, renaming: int | None = None) -> None:
+        """Refuse a name another collection has (in any case); inside a writing transaction
+        this reads within it (the store's lock is re-entrant, its connection the same)."""
+        taken = self._store.rows("SELECT id, name FROM collections WHERE name = ?", (name,))
+        if taken and int(taken[0][0]) != renaming:  # Named as it is kept: "client a" is "Client A".
+            raise CollectionError(f"a collection named {str(taken[0][1])!r} exists already")
+
     def _documents(self, collection_id: int) -> list[tuple[Path, int]]:
         return [(Path(r[0]), int(r[1])) for r in self._store.rows(_IN_COLLECTION,
                                                                   (collection_id,))]
@@ -181,13 +197,6 @@ class Collections:
         documents = self._documents(collection_id)
         return CollectionInfo(collection_id, name, created, members, len(documents),
                               sum(chunks for _, chunks in documents))
-
-
-def _refuse_taken(db: Any, name: str, renaming: int | None = None) -> None:
-    """Refuse a name another collection has (in any case), inside the writing transaction."""
-    taken = db.execute("SELECT id FROM collections WHERE name = ?", (name,)).fetchone()
-    if taken is not None and int(taken[0]) != renaming:
-        raise CollectionError(f"a collection named {name!r} exists already")
 
 
 def _valid_name(name: str) -> str:

@@ -109,6 +109,16 @@ class ConversationStore:
             self._db.execute("UPDATE conversations SET collection_id = ? WHERE id = ?",
                              (collection_id, conversation_id))
 
+    def unscope(self, collection_id: int) -> list[int]:
+        """Make the conversations that searched a (deleted) collection search every document;
+        returns their ids. SQLite gives the next collection made the highest id free, so a
+        deleted collection's conversations must not keep its id for a newcomer to inherit."""
+        with self._lock:
+            rows = self._db.execute("UPDATE conversations SET collection_id = NULL "
+                                    "WHERE collection_id = ? RETURNING id",
+                                    (collection_id,)).fetchall()
+        return sorted(int(row[0]) for row in rows)
+
     def rename(self, conversation_id: int, title: str) -> None:
         with self._lock:
             self._db.execute("UPDATE conversations SET title = ? WHERE id = ?",

@@ -198,6 +198,14 @@ class Workspace:
                         event.answer, include_question=self.settings.audit_question_text)
             yield event
 
+    def delete_collection(self, name: str) -> list[int]:
+        """Delete the collection `name` (its documents stay in the library) and make the
+        conversations that searched it search every document; returns their ids, for the
+        front end to say so. The one place both happen, so the GUI and the CLI agree."""
+        found = self.library.collections.get(name)
+        self.library.collections.delete(found.name)
+        return self.conversations.unscope(found.id)
+
     def conversation_collection(self, conversation_id: int) -> str | None:
         """The name of the collection the conversation searches; None for every document.
 

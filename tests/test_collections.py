@@ -14,7 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from documents.collections import CollectionError, MemberKind, UnknownCollectionError
+from documents.collections import (
+    CollectionError,
+    Collections,
+    MemberKind,
+    UnknownCollectionError,
+)
 from documents.embedder import Embedder
 from documents.library import Library
 from documents.retrieval import SearchMode
@@ -137,3 +142,25 @@ def test_a_file_member_follows_its_file_when_it_is_renamed(
     assert library.collections.scope("Client A").documents == (moved,)
     assert [p.document_path for p in library.search("oxygen", collection="Client A")] \
         and {p.document_path for p in library.search("oxygen", collection="Client A")} == {moved}
+
+
+def test_a_name_is_checked_before_anything_is_written(tmp_path: Path) -> None:
+    store = Store(tmp_path / "library.sqlite3")
+    try:
+        collections = Collections(store)
+        collections.create("Client A")
+        assert collections.check_name("  Client   B ") == "Client B"
+        for wrong, said in (("   ", "needs a name"), ("client a", "exists already"),
+                            ("x" * 81, "at most 80")):
+            with pytest.raises(CollectionError, match=said):
+                collections.check_name(wrong)
+        # Renaming, a collection may keep its name or change its case, but not take another's.
+        assert collections.check_name("client A", renaming="Client A") == "client A"
+        collections.create("Client B")
+        with pytest.raises(CollectionError, match="exists already"):
+            collections.check_name("CLIENT B", renaming="Client A")
+        with pytest.raises(UnknownCollectionError):
+            collections.check_name("Client C", renaming="Client Z")
+        assert [c.name for c in collections.all()] == ["Client A", "Client B"]
+    finally:
+        store.close()

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.gui.ask_controller import AskController
+from app.gui.collections_dialog import CollectionsDialog
 from app.gui.composer import Composer
 from app.gui.conversation_view import ConversationView
 from app.gui.conversations_panel import ConversationsPanel
@@ -105,6 +106,9 @@ class MainWindow(QMainWindow):
         self.indexer = IndexingController(lambda: workspace.library, self.indexing_lane,
                                           PendingBatchFile(workspace.data_dir, key.key), self)
         self.passwords_dialog: PasswordsDialog | None = None
+        self.collections_dialog: CollectionsDialog | None = None
+        #: Conversations whose collection was deleted in this session: the name it had.
+        self._unscoped: dict[int, str] = {}
         self.folder_sync = FolderSync(self.indexer, self)
 
         self.conversations = ConversationsPanel(workspace.conversations, self)
@@ -205,6 +209,12 @@ class MainWindow(QMainWindow):
             self.addAction(action)
         self.menus = MenuBar(self.workspace, self, [new, add, add_folder], settings)
         self.menus.file_menu.insertMenu(self.menus.export_action, self.folder_sync.menu)
+        self.collections_action = QAction("&Collections…", self)
+        self.collections_action.setStatusTip("Rename or delete collections, or take files and "
+                                             "folders out of them")
+        self.collections_action.triggered.connect(self.open_collections)
+        self.menus.file_menu.insertAction(self.menus.export_action, self.collections_action)
+        self.menus.file_menu.insertSeparator(self.menus.export_action)
         self.menus.add_panel_toggle("&Conversations", self.conversations)
         self.menus.add_panel_toggle("&Documents", self.documents)
         self.menus.add_view_action(self.viewer_action)
@@ -244,6 +254,7 @@ class MainWindow(QMainWindow):
         self.documents.paths_chosen.connect(self.indexer.add)
         self.documents.collection_requested.connect(self._on_documents_collection_requested)
         self.scope.scope_chosen.connect(self._on_scope_scope_chosen)
+        self.scope.manage_requested.connect(self.open_collections)
         self.documents.remove_requested.connect(self.indexer.remove)
         self.documents.cancel_requested.connect(self.indexer.cancel)
         self.documents.unlock_requested.connect(self.ask_passwords)
@@ -303,6 +314,43 @@ class MainWindow(QMainWindow):
             f"{'s' if info.documents != 1 else ''}; choose it under “Searching” to "
             "ask only its documents", 8000)
         return True
+
+    def open_collections(self) -> CollectionsDialog:
+        """The Collections dialog (window-modal; one at a time): rename, delete, take out."""
+        if self.collections_dialog is not None:
+            self.collections_dialog.raise_()
+            return self.collections_dialog
+        dialog = CollectionsDialog(self.workspace, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.collections_changed.connect(self._refresh_collections)
+        dialog.collection_deleted.connect(self._on_collections_dialog_collection_deleted)
+        self.indexer.documents_changed.connect(dialog.refresh)  # counts change as files index
+        dialog.finished.connect(self._on_collections_dialog_finished)
+        self.collections_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _on_collections_dialog_collection_deleted(self, collection_id: int, name: str,
+                                                  conversation_ids: list[object]) -> None:
+        self._unscoped.update({c: name for c in conversation_ids if isinstance(c, int)})
+        current = self.conversations.current_id
+        # The selector still shows the collection: `collections_changed` re-lists it next.
+        if self.scope.current_id == collection_id or current in conversation_ids:
+            self._note_unscoped(name)
+
+    def _on_collections_dialog_finished(self) -> None:
+        dialog = self.collections_dialog
+        self.collections_dialog = None
+        if dialog is not None:
+            self.indexer.documents_changed.disconnect(dialog.refresh)
+
+    def _note_unscoped(self, name: str) -> None:
+        """Say, by the scope, that the conversation's collection is gone (no silent change;
+        the status bar's message area is too narrow for it)."""
+        gone = f"“{name}”" if name else "Its collection"
+        self.scope.show_note(f"{gone} was deleted, so all documents are searched",
+                             f"{gone} was deleted, so this conversation now searches all "
+                             "documents; its documents are still in your library")
 
     def open_citation(self, citation: CitationInfo, quote: Quote | None = None) -> bool:
         """Show the citation in the viewer dock, at its passage; False when not found there.
@@ -463,16 +511,19 @@ class MainWindow(QMainWindow):
                     started: bool) -> None:
         """Show what the conversation searches; a new one takes the scope in sight."""
         store = self.workspace.conversations
+        self.scope.show_note("")
         if collection_id is None and not started and self.scope.current_id is not None:
             store.set_collection(conversation_id, self.scope.current_id)
-        elif not self.scope.show_scope(collection_id):
+        elif not self.scope.show_scope(collection_id):  # deleted before deleting unscoped
             store.set_collection(conversation_id, None)
-            self.status.showMessage("The collection this conversation searched was deleted; "
-                                    "it now searches all documents", 8000)
+            self._unscoped.setdefault(conversation_id, "")
+        if conversation_id in self._unscoped:
+            self._note_unscoped(self._unscoped[conversation_id])
 
     def _on_scope_scope_chosen(self, collection_id: object) -> None:
         conversation_id = self.conversations.current_id
         if conversation_id is not None:
+            self._unscoped.pop(conversation_id, None)
             self.workspace.conversations.set_collection(
                 conversation_id, collection_id if isinstance(collection_id, int) else None)
         self.status.showMessage(f"Searching: {self.scope.current_name}", 4000)

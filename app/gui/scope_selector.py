@@ -3,7 +3,8 @@
 A combo box over `CollectionsModel`, whose items hold plain values: the collection's id
 (None for all documents), its name and its document count. The selector sits above the
 composer, so the scope is in sight whenever a question is typed; the window stores the
-choice with the conversation (inference/conversations.py).
+choice with the conversation (inference/conversations.py). Beside it, "Manage…" opens the
+Collections dialog, and a note says when a conversation's collection was deleted.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QToolButton, QWidget
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 """The collection's id (an int), or None for all documents."""
@@ -59,6 +60,8 @@ class ScopeSelector(QWidget):
 
     scope_chosen = Signal(object)
     """The collection id chosen (int), or None for all documents."""
+    manage_requested = Signal()
+    """"Manage…" was clicked: open the Collections dialog."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -72,14 +75,29 @@ class ScopeSelector(QWidget):
         self.combo.setToolTip("What questions in this conversation search: every document, "
                               "or one collection (make one from the Documents panel's "
                               "right-click menu)")
+        self.manage_button = QToolButton(self)
+        self.manage_button.setObjectName("scopeManageButton")
+        self.manage_button.setText("Manage…")
+        self.manage_button.setAutoRaise(True)
+        self.manage_button.setToolTip("Rename or delete collections, or take files out of them")
+        #: Why the scope shown is not the one the conversation had (its collection deleted).
+        self.note = QLabel(self)
+        self.note.setObjectName("scopeNote")
+        self.note.setTextFormat(Qt.TextFormat.PlainText)
+        self.note.setWordWrap(True)  # two lines rather than a wider window
+        self.note.hide()
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
         layout.addWidget(self.label)
         layout.addWidget(self.combo)
-        layout.addStretch(1)
+        layout.addWidget(self.manage_button)
+        layout.addWidget(self.note, 1)
+        layout.addStretch(0)
         self.model.set_rows([])
+        self.manage_button.hide()  # Until there are collections to manage.
         self.combo.activated.connect(self._on_combo_activated)
+        self.manage_button.clicked.connect(self.manage_requested)
 
     @property
     def current_id(self) -> int | None:
@@ -95,6 +113,14 @@ class ScopeSelector(QWidget):
         current = self.current_id
         self.model.set_rows(rows)
         self.show_scope(current)
+        self.manage_button.setVisible(self.model.rowCount() > 1)
+
+    def show_note(self, text: str, tip: str = "") -> None:
+        """Say why the scope changed, short, with `tip` as its tooltip (until the user picks
+        a scope, or `show_note("")`)."""
+        self.note.setText(text)
+        self.note.setToolTip(tip or text)
+        self.note.setVisible(bool(text))
 
     def show_scope(self, collection_id: int | None) -> bool:
         """Show `collection_id` as the scope (no signal); False, showing all documents,
@@ -106,7 +132,9 @@ class ScopeSelector(QWidget):
     def choose(self, collection_id: int | None) -> None:
         """Pick a scope as the user would (tests, and the window after making a collection)."""
         if self.show_scope(collection_id):
+            self.show_note("")
             self.scope_chosen.emit(collection_id)
 
     def _on_combo_activated(self, _row: int) -> None:
+        self.show_note("")
         self.scope_chosen.emit(self.current_id)

@@ -55,7 +55,7 @@ def test_menus_hold_the_window_actions_and_ctrl_q_quits(open_window: OpenWindow,
     assert texts(menus.actions()) == ["&File", "&View", "&Help"]
     assert texts(menus.file_menu.actions()) == [
         "&New conversation", "&Add files…", "Add &folder…", "Folders kept in &sync",
-        "&Export conversation…",
+        "&Collections…", "&Export conversation…",
         "&Settings…", "&Quit"]
     assert texts(menus.view_menu.actions()) == ["&Conversations", "&Documents", "Document &viewer",
                                                 "&Models…"]
