@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from documents.chunking import chunk_pages
 from documents.embedder import Embedder
 from documents.errors import FailureKind
 from documents.extract import extract_pages
 from documents.library import IngestProgress, Library
-from documents.metadata import derive_metadata, file_words
 from tests.conftest import PDFS
 
 
@@ -67,8 +67,7 @@ def test_pipeline_stores_what_sequential_ingestion_would(library: Library, mixed
     all_ids = [chunk_id for path in report.added for chunk_id, _ in stored[path]]
     assert all_ids == sorted(all_ids), "chunks are stored in file order"
     for path in report.added:
-        pages = extract_pages(path)
-        expected = library._chunk(pages, derive_metadata(path, pages), file_words(path))
+        expected = chunk_pages(extract_pages(path), embedder.token_starts, library.chunking)
         assert [text for _, text in stored[path]] == [c.text for c in expected]
         records = library.store.chunks(i for i, _ in stored[path])
         vectors = np.vstack([records[i].embedding for i, _ in stored[path]])
