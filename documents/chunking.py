@@ -32,9 +32,7 @@ class ChunkingConfig:
     """Chunk sizes in embedder tokens; defaults chosen by the evals (docs/retrieval.md).
 
     256 keeps 93% of the docqa paragraphs whole in one chunk (200 keeps 76%) and is the
-    default embedder's window (all-MiniLM-L6-v2 reads 256 tokens, 254 of them text). The
-    library gives a document's text what its chunk header leaves of that window
-    (`Library._chunk`), so `max_tokens` is an upper bound.
+    default embedder's window (all-MiniLM-L6-v2 reads 256 tokens, 254 of them text).
     """
 
     max_tokens: int = 256

@@ -35,13 +35,7 @@ from documents.extract import (
 )
 from documents.isolation import IsolatedParser
 from documents.keyword_search import KeywordSearch
-from documents.metadata import (
-    DocumentMetadata,
-    derive_metadata,
-    file_words,
-    longest_header,
-    with_context,
-)
+from documents.metadata import DocumentMetadata, derive_metadata, file_words, with_context
 from documents.query_filter import DocumentFacts, QueryFilter, find_filter
 from documents.rerank import Reranking, rerank
 from documents.retrieval import (
@@ -521,12 +515,13 @@ class Library:
                 item.passwords = list(passwords)
             stage = "cleaning its text"
             pages = [Page(page.number, sanitize(page.text), page.label) for page in pages]
-            stage = "finding its title and period"
-            item.metadata = derive_metadata(path, pages)
             stage = "chunking and tokenizing it"
-            item.chunks = self._chunk(pages, item.metadata, file_words(path))
+            item.chunks = chunk_pages(pages, self.embedder.token_starts, self.chunking)
             if not item.chunks:
                 raise DocumentError(path, FailureKind.EMPTY, "no text to index")
+            stage = "finding its title and period"
+            item.metadata = derive_metadata(path, pages)
+            item.chunks = with_context(item.chunks, pages, item.metadata, file_words(path))
             if item.replacing:
                 stage = "reading its earlier version"
                 item.known = self.store.document_vectors(path)
@@ -547,19 +542,6 @@ class Library:
         item.pages = len(pages)
         item.page_count = sum(1 for page in pages if page.number is not None) or None
         return item
-
-    def _chunk(self, pages: Sequence[Page], metadata: DocumentMetadata,
-               name: str = "") -> list[Chunk]:
-        """The document's chunks with their headers, each header and text within the
-        embedder's window: the text gets what the document's longest header leaves (at
-        least half the window), else the window would cut the end of the text unembedded."""
-        window = self.embedder.max_tokens
-        header = longest_header(metadata, pages, name,
-                                lambda text: len(self.embedder.token_starts(text)))
-        room = max(window - header, window // 2)
-        config = replace(self.chunking, max_tokens=min(self.chunking.max_tokens, room))
-        return with_context(chunk_pages(pages, self.embedder.token_starts, config), pages,
-                            metadata, name)
 
     def _embed(self, batch: list[_PreparedFile]) -> list[Vectors | None]:
         """Each file's vectors, embedded together; if that fails, file by file.
@@ -685,13 +667,14 @@ class Library:
                 report.unchanged.append(path)
                 continue
             pages = [Page(None, sanitize(text))]
-            metadata = derive_metadata(None, pages)  # Keys are ids, not names that say much.
-            chunks = self._chunk(pages, metadata)
+            chunks = chunk_pages(pages, self.embedder.token_starts, self.chunking)
             if not chunks:
                 report.failed.append(DocumentError(path, FailureKind.EMPTY, "no text to index"))
                 self.store.record_failure(path, digest, len(data), "no text to index")
                 continue
-            pending.append((path, digest, len(data), chunks, indexed, metadata))
+            metadata = derive_metadata(None, pages)  # Keys are ids, not names that say much.
+            pending.append((path, digest, len(data), with_context(chunks, pages, metadata),
+                            indexed, metadata))
             if sum(len(item[3]) for item in pending) >= batch_chunks:
                 flush(done)
         if pending:

@@ -13,7 +13,7 @@ must never fail a file.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -244,18 +244,6 @@ def chunk_header(metadata: DocumentMetadata, section: str | None, name: str = ""
     if name and (not title or name.lower() not in title.lower()):
         parts.append(name)
     return " | ".join(parts)
-
-
-def longest_header(metadata: DocumentMetadata, pages: Sequence[Page], name: str,
-                   count_tokens: Callable[[str], int]) -> int:
-    """Tokens of the longest header a chunk of this document can get (one per section).
-
-    The header shares the embedder's window with the chunk's text, so the text must be
-    chunked to leave it room: the embedder silently drops whatever passes its window.
-    """
-    sections: set[str | None] = {None}
-    sections.update(heading for page in pages for _, heading in _page_headings(page))
-    return max(count_tokens(chunk_header(metadata, section, name)) for section in sections)
 
 
 def with_context(chunks: Sequence[Chunk], pages: Sequence[Page], metadata: DocumentMetadata,

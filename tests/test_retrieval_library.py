@@ -135,26 +135,3 @@ def test_the_index_refuses_a_second_embedder_until_reindexed(
         assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
     finally:
         switched.close()
-
-
-def test_a_chunk_and_its_header_fit_the_embedders_window(tmp_path: Path,
-                                                         embedder: Embedder) -> None:
-    """The header is embedded before the text, so a full-length text would lose its end
-    to the window: long paragraphs under a long title and headings are chunked shorter."""
-    sentence = "The committee reviewed the quarterly figures of the northern division. "
-    body = "\n\n".join(f"## Section {name} of the Annual Operations Review\n\n{sentence * 40}"
-                       for name in ("Alpha", "Beta"))
-    document = tmp_path / "northwind_logistics_annual_operations_review_2022.md"
-    document.write_text("# Northwind Logistics — Annual Operations Review for Fiscal Year "
-                        f"2022\n\n{body}\n", encoding="utf-8")
-    library = Library(tmp_path / "data", embedder)
-    try:
-        assert not library.add([document]).failed
-        embedded = [text for _, text in library.store.embedded_texts()]
-        headers = [text.split("\n", 1)[0] for text in embedded]
-        assert len(embedded) > 4 and all("Northwind" in header for header in headers)
-        longest = max(len(embedder.token_starts(text)) for text in embedded)
-        assert longest <= embedder.max_tokens
-        assert longest > embedder.max_tokens - 32  # The text still fills what is left.
-    finally:
-        library.close()
