@@ -54,9 +54,16 @@ def test_int8_is_close_but_marked_as_another_embedder(embedder: Embedder,
     cosines = (int8.encode(TEXTS) * embedder.encode(TEXTS)).sum(axis=1)
     assert cosines.min() > 0.97
     assert int8.identity != embedder.identity
-    # The quantized file is made from the plain export beside it, which is not redone.
+    # The quantized file sits beside the plain export, made from its own trace: the plain
+    # one is not redone.
     assert int8.onnx_path().parent == onnx_embedder.onnx_path().parent
     assert onnx_embedder.onnx_path().stat().st_mtime_ns == exported
+    # Every layer's weights in 8 bits but the first's (see `documents.embedder._quantize`).
+    import onnx
+
+    graph = onnx.load(str(int8.onnx_path())).graph
+    quantized = [node.name for node in graph.node if node.op_type == "MatMulInteger"]
+    assert len(quantized) == 5 * 6 and not any("layer.0/" in name for name in quantized)
 
 
 def test_token_starts_match_the_models_own_tokenizer(embedder: Embedder,
