@@ -6,7 +6,9 @@ importing torch once the export exists.
 The export is made here, from the local weights, into a cache directory, the first time the
 backend is used; nothing is downloaded. `onnx-int8` (the default) also quantizes the weights to
 8 bits: faster still, but its vectors differ a little, so an index built with it is marked as
-built by another embedder (switching to or from it asks for a re-index).
+built by another embedder (switching to or from it asks for a re-index). A new int8 recipe
+keeps that identity when its vectors are at least as close to the float ones as the last
+recipe's (`_quantize`): an index mixing the two is then no worse than either.
 """
 
 from __future__ import annotations
