@@ -58,12 +58,13 @@ def test_int8_is_close_but_marked_as_another_embedder(embedder: Embedder,
     # one is not redone.
     assert int8.onnx_path().parent == onnx_embedder.onnx_path().parent
     assert onnx_embedder.onnx_path().stat().st_mtime_ns == exported
-    # Every layer's weights in 8 bits but the first's (see `documents.embedder._quantize`).
+    # Every weight in 8 bits but the first layer's feed-forward output (`_quantize`).
     import onnx
 
     graph = onnx.load(str(int8.onnx_path())).graph
     quantized = [node.name for node in graph.node if node.op_type == "MatMulInteger"]
-    assert len(quantized) == 5 * 6 and not any("layer.0/" in name for name in quantized)
+    assert len(quantized) == 6 * 6 - 1
+    assert not any("layer.0/output/dense" in name for name in quantized)
 
 
 def test_token_starts_match_the_models_own_tokenizer(embedder: Embedder,
