@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QHeaderView,
-    QInputDialog,
     QLabel,
     QLineEdit,
     QMenu,
@@ -50,6 +49,7 @@ from app.gui.documents_model import (
     Status,
     indexed_detail,
 )
+from app.gui.name_dialog import CheckName, NameDialog
 from app.pending_batch import PendingBatch
 from documents.errors import DocumentError
 from documents.extract import SUPPORTED_SUFFIXES
@@ -145,6 +145,8 @@ class DocumentsPanel(QFrame):
         self._sync_title: str | None = None
         #: The collections' names, for the context menu's "Add to collection".
         self._collection_names: list[str] = []
+        self._check_collection_name: CheckName | None = None
+        self.name_dialog: NameDialog | None = None  # The open "New collection" dialog, if any.
 
         title = QLabel("Documents", self)
         title.setObjectName("panelTitle")
@@ -459,8 +461,11 @@ class DocumentsPanel(QFrame):
             members.append(Path(str(item.data(PATH_ROLE))))
         return list(dict.fromkeys(members))
 
-    def set_collection_names(self, names: Sequence[str]) -> None:
+    def set_collection_names(self, names: Sequence[str], check: CheckName | None = None) -> None:
+        """The collections to offer in "Add to collection", and the check a new collection's
+        name must pass (`Collections.check_name`; without one no new collection is offered)."""
         self._collection_names = list(names)
+        self._check_collection_name = check
 
     # -- display -------------------------------------------------------------------------------
     def _update_counts(self) -> None:
@@ -535,16 +540,24 @@ class DocumentsPanel(QFrame):
                                                False))
             if self._collection_names:
                 target.addSeparator()
-            target.addAction("New collection…", lambda: self._new_collection(members))
+            if self._check_collection_name is not None:
+                target.addAction("New collection…", lambda: self._new_collection(members))
         if self.remove_button.isEnabled():
             menu.addAction("Remove", self._on_remove_button_clicked)
         return menu
 
-    def _new_collection(self, members: list[Path]) -> None:
-        name, chosen = QInputDialog.getText(self, "New collection",
-                                            "Name of the collection (e.g. Client A):")
-        if chosen and name.strip():
-            self.collection_requested.emit(name.strip(), members, True)
+    def _new_collection(self, members: list[Path]) -> NameDialog:
+        """Ask for the name (window-modal; the same dialog and checks as File → Collections);
+        OK asks for the collection to be made with the selected members."""
+        assert self._check_collection_name is not None
+        dialog = NameDialog("New collection", "Name of the new collection (e.g. Client A):",
+                            self._check_collection_name, ok_text="Create", parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(
+            lambda: self.collection_requested.emit(dialog.name(), members, True))
+        self.name_dialog = dialog
+        dialog.open()
+        return dialog
 
     def _on_add_files_button_clicked(self) -> None:
         names, _ = QFileDialog.getOpenFileNames(self, "Add documents", str(Path.home()),

@@ -61,7 +61,7 @@ from app.gui.transcript import (
     title_for,
 )
 from app.pending_batch import PendingBatchFile
-from documents.collections import CollectionError
+from documents.collections import CollectionError, Collections
 from documents.library import IngestReport
 from documents.store import DocumentRecord
 from inference.answer import Answer
@@ -483,12 +483,15 @@ class MainWindow(QMainWindow):
 
     def _refresh_collections(self) -> None:
         """List the collections, with their counts, in the scope selector and the menu."""
+        collections: Collections | None
         try:
-            infos = self.workspace.library.collections.all()
+            collections = self.workspace.library.collections
+            infos = collections.all()
         except Exception:  # no library (missing embedder): `_documents` said so already
-            infos = []
+            collections, infos = None, []
         self.scope.set_collections(CollectionRow(i.id, i.name, i.documents) for i in infos)
-        self.documents.set_collection_names([info.name for info in infos])
+        self.documents.set_collection_names(
+            [info.name for info in infos], collections.check_name if collections else None)
 
     def _show_conversation(self, conversation_id: int | None) -> None:
         if conversation_id is None:

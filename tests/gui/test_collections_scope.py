@@ -88,6 +88,19 @@ def test_a_conversation_scoped_to_a_collection_cites_only_its_documents(
     assert [a.text() for a in submenu.actions() if a.text()] == ["Science", "New collection…"]
     next(a for a in submenu.actions() if a.text() == "Science").trigger()
     assert window.workspace.library.collections.get("Science").documents == 2
+    # "New collection…" there asks with File → Collections' own dialog and checks.
+    next(a for a in submenu.actions() if a.text() == "New collection…").trigger()
+    dialog = panel.name_dialog
+    assert dialog is not None and dialog.isVisible()
+    QTest.keyClicks(dialog.edit, "science")
+    assert not dialog.ok_button.isEnabled()
+    assert dialog.problem.text() == "A collection named 'Science' exists already."
+    dialog.edit.setText("Super Bowl  files ")
+    assert dialog.ok_button.isEnabled() and not dialog.problem.text()
+    with qtbot.waitSignal(panel.collection_requested) as requested:
+        dialog.ok_button.click()
+    assert requested.args[0] == "Super Bowl files"
+    assert window.workspace.library.collections.get("Super Bowl files").documents == 1
     menu.deleteLater()
 
     # Another conversation shows its own scope; coming back shows the collection again.
