@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import selectors
 import struct
 import subprocess
@@ -71,6 +72,32 @@ def _read_exactly(stream: IO[bytes], size: int) -> bytes:
         parts.append(part)
         size -= len(part)
     return b"".join(parts)
+
+
+class ParserPool:
+    """Several `IsolatedParser`s, each file handed to a free one, so files are read side by
+    side: at the start of a batch, while the embedder still waits for its first text, and
+    between batches; a worker process starts only when a file needs it."""
+
+    def __init__(self, size: int, limits: ParseLimits = ParseLimits(), ocr: bool = False) -> None:
+        self.size = max(1, size)
+        self._parsers = [IsolatedParser(limits, ocr) for _ in range(self.size)]
+        self._free: queue.SimpleQueue[IsolatedParser] = queue.SimpleQueue()
+        for parser in self._parsers:
+            self._free.put(parser)
+
+    def close(self) -> None:
+        for parser in self._parsers:
+            parser.close()
+
+    def extract(self, path: Path, password: Passwords = None, *, defer_ocr: bool = False,
+                page_done: PageDone | None = None) -> list[Page]:
+        """`IsolatedParser.extract` in a free worker (waiting for one if all are busy)."""
+        parser = self._free.get()
+        try:
+            return parser.extract(path, password, defer_ocr=defer_ocr, page_done=page_done)
+        finally:
+            self._free.put(parser)
 
 
 def worker_command() -> list[str]:

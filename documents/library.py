@@ -33,7 +33,7 @@ from documents.extract import (
     little_text,
     technical,
 )
-from documents.isolation import IsolatedParser
+from documents.isolation import ParserPool
 from documents.keyword_search import KeywordSearch
 from documents.metadata import DocumentMetadata, derive_metadata, file_words, with_context
 from documents.query_filter import DocumentFacts, QueryFilter, find_filter
@@ -59,6 +59,10 @@ VECTORS_FILE = "vectors.faiss"
 CANDIDATE_DEPTH = 100
 #: Files read, extracted and chunked ahead of the one being embedded.
 PREPARE_AHEAD = 2
+#: Files read at once, each in its own worker process. Measured on 123 pages of text PDFs
+#: (docs/benchmarks.md): one reader left a core idle while the first file was read, before
+#: the embedder had anything to do, and again while it waited for the next large file.
+READERS = 2
 #: The pipeline embeds this many encoder batches' worth of chunks at once: the encoder sorts
 #: them by length, so batches carry less padding, as they do when it gets everything at once.
 EMBED_BATCHES = 4
@@ -213,7 +217,7 @@ class Library:
                  reader: PageReader | None = None, ocr: bool = False) -> None:
         """`key` encrypts the database and the vector file; None stores them in the clear.
 
-        `reader` reads files into pages; by default an `IsolatedParser`, which reads scanned
+        `reader` reads files into pages; by default a pool of `IsolatedParser`s, which read scanned
         pages and pictures by text recognition with `ocr` (folders then include pictures).
         """
         self.data_dir = data_dir
@@ -225,8 +229,11 @@ class Library:
         self.keywords = KeywordSearch(self.store)
         #: Named sets of files and folders a search can be scoped to (`search(collection=)`).
         self.collections = Collections(self.store)
-        #: Files are parsed in a worker process: a hostile PDF cannot hang or crash the app.
-        self._parser: PageReader = reader if reader is not None else IsolatedParser(ocr=ocr)
+        #: Files are parsed in worker processes: a hostile PDF cannot hang or crash the app.
+        #: Two read side by side (a given `reader` is used by one thread at a time).
+        self._parser: PageReader = (reader if reader is not None
+                                    else ParserPool(READERS, ocr=ocr))
+        self._readers = READERS if reader is None else 1
         self.ocr = ocr
         self._vectors: VectorIndex | None = None
         self._vectors_lock = threading.Lock()
@@ -342,7 +349,7 @@ class Library:
             self.embedder.token_starts("")  # Load the tokenizer here, not in two threads.
         # Keyed like the files: resolved, so a password given for a symlinked path applies.
         passwords = {Path(k).expanduser().resolve(): v for k, v in (passwords or {}).items()}
-        preparing = ThreadPoolExecutor(1, thread_name_prefix="enclave-ingest-prepare")
+        preparing = ThreadPoolExecutor(self._readers, thread_name_prefix="enclave-ingest-prepare")
         embedding = ThreadPoolExecutor(1, thread_name_prefix="enclave-ingest-embed")
         prepared: deque[Future[_PreparedFile]] = deque()
         batches: deque[tuple[list[_PreparedFile], Future[list[Vectors | None]] | None]] = deque()
