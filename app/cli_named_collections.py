@@ -54,9 +54,13 @@ def describe(info: CollectionInfo) -> str:
     """One line: "Client A: 3 documents, 120 chunks (2 files, 1 folder)"."""
     files = sum(1 for m in info.members if m.kind == "file")
     folders = len(info.members) - files
-    return (f"{info.name}: {info.documents} document{'s' if info.documents != 1 else ''}, "
-            f"{info.chunks} chunks ({files} file{'s' if files != 1 else ''}, "
-            f"{folders} folder{'s' if folders != 1 else ''})")
+    return (f"{info.name}: {_count(info.documents, 'document')}, "
+            f"{_count(info.chunks, 'chunk')} ({_count(files, 'file')}, "
+            f"{_count(folders, 'folder')})")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def cmd_collections(args: argparse.Namespace) -> int:

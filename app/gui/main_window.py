@@ -309,10 +309,10 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Collection not changed", str(error))
             return False
         self._refresh_collections()
+        # Short: the status bar's permanent items leave it about fifty characters.
         self.status.showMessage(
-            f"{info.name} now holds {info.documents} document"
-            f"{'s' if info.documents != 1 else ''}; choose it under “Searching” to "
-            "ask only its documents", 8000)
+            f"Added to {info.name} ({info.documents} document"
+            f"{'s' if info.documents != 1 else ''})", 8000)
         return True
 
     def open_collections(self) -> CollectionsDialog:
