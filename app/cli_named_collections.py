@@ -19,6 +19,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from app.wording import count
 from documents.collections import CollectionInfo
 
 #: The exit code of a command given a collection name that does not exist.
@@ -52,15 +53,9 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
 
 def describe(info: CollectionInfo) -> str:
     """One line: "Client A: 3 documents, 120 chunks (2 files, 1 folder)"."""
-    files = sum(1 for m in info.members if m.kind == "file")
-    folders = len(info.members) - files
-    return (f"{info.name}: {_count(info.documents, 'document')}, "
-            f"{_count(info.chunks, 'chunk')} ({_count(files, 'file')}, "
-            f"{_count(folders, 'folder')})")
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
+    return (f"{info.name}: {count(info.documents, 'document')}, "
+            f"{count(info.chunks, 'chunk')} ({count(info.member_files, 'file')}, "
+            f"{count(info.member_folders, 'folder')})")
 
 
 def cmd_collections(args: argparse.Namespace) -> int:
@@ -101,8 +96,8 @@ def cmd_collections(args: argparse.Namespace) -> int:
             unscoped = workspace.delete_collection(name)
             print(f"deleted the collection {name}; its documents stay in the library")
             if unscoped:
-                print(f"{len(unscoped)} conversation{'s' if len(unscoped) != 1 else ''} that "
-                      "searched it now search all documents")
+                print(f"{count(len(unscoped), 'conversation')} that searched it now search "
+                      "all documents")
             return 0
     finally:
         workspace.close()

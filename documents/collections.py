@@ -63,6 +63,14 @@ class CollectionInfo:
     documents: int
     chunks: int
 
+    @property
+    def member_files(self) -> int:
+        return sum(1 for member in self.members if member.kind is MemberKind.FILE)
+
+    @property
+    def member_folders(self) -> int:
+        return len(self.members) - self.member_files
+
 
 @dataclass(frozen=True)
 class CollectionScope:

@@ -383,14 +383,16 @@ class Embedder:
             return
         workers = cpu_threads()
         with ThreadPoolExecutor(workers, thread_name_prefix="enclave-embed") as pool:
-            running: deque[Future[tuple[Vectors, npt.NDArray[np.int64]]]] = deque()
-            for number, batch in enumerate(batches):
-                running.append(pool.submit(run, batch))
+            running: deque[tuple[npt.NDArray[np.intp],
+                                 Future[tuple[Vectors, npt.NDArray[np.int64]]]]] = deque()
+            for batch in batches:
+                running.append((batch, pool.submit(run, batch)))
                 if len(running) > 2 * workers:  # Bounded: hidden states are 0.4 MB a chunk.
-                    yield batches[number - len(running) + 1], *running.popleft().result()
-            first = len(batches) - len(running)
-            for offset, future in enumerate(running):
-                yield batches[first + offset], *future.result()
+                    done, future = running.popleft()
+                    yield done, *future.result()
+            while running:
+                done, future = running.popleft()
+                yield done, *future.result()
 
     def encode_tokens(self, texts: Sequence[str]) -> list[Vectors]:
         """Each text's contextual token vectors, unit length, without [CLS] and [SEP].

@@ -80,8 +80,7 @@ class ParserPool:
     between batches; a worker process starts only when a file needs it."""
 
     def __init__(self, size: int, limits: ParseLimits = ParseLimits(), ocr: bool = False) -> None:
-        self.size = max(1, size)
-        self._parsers = [IsolatedParser(limits, ocr) for _ in range(self.size)]
+        self._parsers = [IsolatedParser(limits, ocr) for _ in range(max(1, size))]
         self._free: queue.SimpleQueue[IsolatedParser] = queue.SimpleQueue()
         for parser in self._parsers:
             self._free.put(parser)

