@@ -103,13 +103,9 @@ class IndexingController(QObject):
             return result
 
         job = Job("index", work)
-        job.yielded.connect(lambda item: self._on_job_yielded(job, item))
-        job.returned.connect(lambda report: self._on_job_returned(job, report))
-        job.failed.connect(self._on_job_failed)
-        job.finished.connect(lambda: self._on_job_finished(job))
         self._batches[job] = PendingBatch([str(path) for path in paths])
         self._save_pending()
-        self._submit(job)
+        self._submit(job, returns_report=True)
 
     def resume(self) -> None:
         """Index again the batch an earlier run left unfinished (done files are skipped)."""
@@ -140,11 +136,7 @@ class IndexingController(QObject):
             report(_Folders(store.folders()))
             return removed
 
-        job = Job("remove", work)
-        job.yielded.connect(lambda item: self._on_job_yielded(job, item))
-        job.failed.connect(self._on_job_failed)
-        job.finished.connect(lambda: self._on_job_finished(job))
-        self._submit(job)
+        self._submit(Job("remove", work))
 
     def sync(self, changes: FolderChanges | None,
              requeue: Callable[[FolderChanges], None] | None = None) -> None:
@@ -169,12 +161,7 @@ class IndexingController(QObject):
                 requeue(left)
             return result
 
-        job = Job("sync", work)
-        job.yielded.connect(lambda item: self._on_job_yielded(job, item))
-        job.returned.connect(lambda report: self._on_job_returned(job, report))
-        job.failed.connect(self._on_job_failed)
-        job.finished.connect(lambda: self._on_job_finished(job))
-        self._submit(job)
+        self._submit(Job("sync", work), returns_report=True)
 
     def forget_folder(self, folder: Path) -> None:
         """Stop keeping `folder` in sync; its documents stay in the library."""
@@ -187,11 +174,7 @@ class IndexingController(QObject):
             report(_Folders(store.folders()))
             return None
 
-        job = Job("forget folder", work)
-        job.yielded.connect(lambda item: self._on_job_yielded(job, item))
-        job.failed.connect(self._on_job_failed)
-        job.finished.connect(lambda: self._on_job_finished(job))
-        self._submit(job)
+        self._submit(Job("forget folder", work))
 
     def cancel(self) -> None:
         """Stop the running batch after its current file and drop the queued ones."""
@@ -205,7 +188,14 @@ class IndexingController(QObject):
             if job.name == "sync":
                 job.cancel()
 
-    def _submit(self, job: Job) -> None:
+    def _submit(self, job: Job, returns_report: bool = False) -> None:
+        """Connect the job to this indexer's handlers and queue it on the lane; only index
+        and sync jobs return an `IngestReport` for `_on_job_returned`."""
+        job.yielded.connect(lambda item: self._on_job_yielded(job, item))
+        if returns_report:
+            job.returned.connect(lambda report: self._on_job_returned(job, report))
+        job.failed.connect(self._on_job_failed)
+        job.finished.connect(lambda: self._on_job_finished(job))
         was_busy = self.busy
         self._jobs.append(job)
         self._lane.submit(job)
