@@ -51,6 +51,7 @@ from app.gui.documents_model import (
 )
 from app.gui.name_dialog import CheckName, NameDialog
 from app.pending_batch import PendingBatch
+from app.wording import count
 from documents.errors import DocumentError
 from documents.extract import SUPPORTED_SUFFIXES
 from documents.library import IngestProgress, IngestReport
@@ -68,10 +69,6 @@ STATUS_COLUMN_WIDTH = 96
 def _file_filter() -> str:
     patterns = " ".join(f"*{suffix}" for suffix in sorted(SUPPORTED_SUFFIXES))
     return f"Documents ({patterns});;All files (*)"
-
-
-def _plural(count: int, word: str, plural: str = "") -> str:
-    return f"{count:,} {word if count == 1 else (plural or word + 's')}"
 
 
 class _StatusDelegate(QStyledItemDelegate):
@@ -418,8 +415,8 @@ class DocumentsPanel(QFrame):
 
     def show_interrupted(self, batch: PendingBatch) -> None:
         """Offer to resume a batch an earlier run did not finish (non-modal)."""
-        what = (_plural(batch.files, "file") if batch.files
-                else _plural(len(batch.paths), "file or folder", "files or folders"))
+        what = (count(batch.files, "file") if batch.files
+                else count(len(batch.paths), "file or folder", "files or folders"))
         self.resume_label.setText(f"Indexing of {what} was interrupted. Files already "
                                   "indexed are kept; resume to index the rest.")
         self.resume_label.setToolTip("\n".join(batch.paths[:20]))
@@ -472,7 +469,7 @@ class DocumentsPanel(QFrame):
         indexed = self.model.count(Status.INDEXED)
         failed = self.model.count(Status.FAILED)
         locked = self.model.count(Status.LOCKED)
-        parts = [_plural(indexed, "document"), _plural(self.model.chunks, "chunk")]
+        parts = [count(indexed, "document"), count(self.model.chunks, "chunk")]
         if failed:
             parts.append(f"{failed:,} failed")
         if locked:
@@ -488,19 +485,19 @@ class DocumentsPanel(QFrame):
         agree), then the reasons of the last batch's failures."""
         failed = self.model.count(Status.FAILED)
         locked = self.model.count(Status.LOCKED)
-        count = failed + locked
-        if count == 0:
+        not_indexed = failed + locked
+        if not_indexed == 0:
             self.failures_frame.hide()
             return
-        heading = f"{_plural(count, 'file')} could not be indexed"
+        heading = f"{count(not_indexed, 'file')} could not be indexed"
         if locked:
             heading += f" ({locked:,} need{'s' if locked == 1 else ''} a password)"
         lines = [f"<b>{heading}</b>"]
         listed = self._batch_failures[:MAX_LISTED_FAILURES]
         lines += [f"{html.escape(error.path.name)} — {html.escape(error.reason)}"
                   for error in listed]
-        if count > len(listed):
-            lines.append(f"…and {count - len(listed):,} more: see the list above")
+        if not_indexed > len(listed):
+            lines.append(f"…and {not_indexed - len(listed):,} more: see the list above")
         self.failures_label.setText("<br>".join(lines))
         self.failures_frame.show()
 
@@ -530,7 +527,7 @@ class DocumentsPanel(QFrame):
         menu = QMenu(self)
         locked = self.selected_paths(Status.LOCKED)
         if locked:
-            menu.addAction(f"Unlock {_plural(len(locked), 'file')}…",
+            menu.addAction(f"Unlock {count(len(locked), 'file')}…",
                            lambda: self.unlock_requested.emit(locked))
         members = self.selected_members()
         if members:
