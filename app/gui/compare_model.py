@@ -6,11 +6,12 @@ when a kept run is reopened; the model only formats them, as the CLI's table doe
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QFont
+from PySide6.QtCore import Qt
 
+from app.gui.table_model import RowTableModel
 from inference.evaluation.compare import ModelOutcome, quoted_text
 
 COLUMNS = ("Model", "Parameters", "Quantization", "Load s", "RAM MB", "Peak RSS MB",
@@ -18,6 +19,7 @@ COLUMNS = ("Model", "Parameters", "Quantization", "Load s", "RAM MB", "Peak RSS 
            "Questions")
 #: The column of the verified-quote share (answer sentences a source span supports).
 QUOTED_COLUMN = COLUMNS.index("Quoted")
+_QUOTED_TIP = "Share of answer sentences a verified quote of the given sources supports"
 
 
 def outcome_values(model: ModelOutcome) -> tuple[str, ...]:
@@ -29,58 +31,32 @@ def outcome_values(model: ModelOutcome) -> tuple[str, ...]:
             quoted_text(model.supported_share), str(model.asked))
 
 
-class CompareTableModel(QAbstractTableModel):
+class CompareTableModel(RowTableModel[ModelOutcome]):
+    """The comparison's rows, with the recommended model marked and in bold."""
+
     def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._rows: list[ModelOutcome] = []
+        super().__init__(COLUMNS, parent, header_tips={QUOTED_COLUMN: _QUOTED_TIP})
         self._recommended: str | None = None
 
-    @property
-    def rows(self) -> list[ModelOutcome]:
-        return list(self._rows)
+    def set_rows(self, rows: Iterable[ModelOutcome], recommended: str | None = None) -> None:
+        """A whole run (a reopened one, or none) and its recommended model.
 
-    def set_rows(self, rows: list[ModelOutcome], recommended: str | None) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
+        The mark is only how a cell reads, not the row structure, so setting it just before
+        the reset (nothing reads the model in between) shows it with the new rows.
+        """
         self._recommended = recommended
-        self.endResetModel()
+        super().set_rows(rows)
 
-    def append(self, row: ModelOutcome) -> None:
-        self.beginInsertRows(QModelIndex(), len(self._rows), len(self._rows))
-        self._rows.append(row)
-        self.endInsertRows()
+    def _text(self, row: ModelOutcome, column: int) -> str:
+        text = outcome_values(row)[column]
+        if column == 0 and row.name == self._recommended:
+            text += " ✓ recommended"
+        return text
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self._rows)
+    def _bold(self, row: ModelOutcome) -> bool:
+        return row.name == self._recommended
 
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation is Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        if orientation is Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole \
-                and section == QUOTED_COLUMN:
-            return "Share of answer sentences a verified quote of the given sources supports"
-        return None
-
-    def data(self, index: QModelIndex | QPersistentModelIndex,
-             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        row = self._rows[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            text = outcome_values(row)[index.column()]
-            if index.column() == 0 and row.name == self._recommended:
-                text += " ✓ recommended"
-            return text
-        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() > 2:
+    def _role_data(self, row: ModelOutcome, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.TextAlignmentRole and column > 2:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.FontRole and row.name == self._recommended:
-            font = QFont()
-            font.setBold(True)
-            return font
-        if role == Qt.ItemDataRole.UserRole:
-            return row.name
         return None

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QFont
+from PySide6.QtCore import Qt
 
+from app.gui.table_model import RowTableModel
 from inference.model_info import megabytes
 from inference.model_registry import ModelEntry, ModelRegistry
 
@@ -68,58 +68,24 @@ _COLUMNS = ("Model", "Origin", "Parameters", "Quantization", "Context", "Chat te
             "Licence", "RAM", "SHA-256", "Source")
 
 
-class ModelsTableModel(QAbstractTableModel):
+class ModelsTableModel(RowTableModel[ModelRow]):
+    """Every model on offer; the one in use in bold, an unreadable file said so in its row."""
+
     NAME_COLUMN = 0
 
     def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._rows: list[ModelRow] = []
+        super().__init__(_COLUMNS, parent)
 
-    @property
-    def rows(self) -> list[ModelRow]:
-        return list(self._rows)
+    def _bold(self, row: ModelRow) -> bool:
+        return row.in_use
 
-    def set_rows(self, rows: list[ModelRow]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def row_named(self, name: str) -> int | None:
-        return next((i for i, r in enumerate(self._rows) if r.name == name), None)
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(_COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation is Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return _COLUMNS[section]
-        return None
-
-    def data(self, index: QModelIndex | QPersistentModelIndex,
-             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        row = self._rows[index.row()]
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(row, column)
+    def _role_data(self, row: ModelRow, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.ToolTipRole:
             return row.error or (row.sha256 if column == 8 else row.path)
-        if role == Qt.ItemDataRole.FontRole and row.in_use:
-            font = QFont()
-            font.setBold(True)
-            return font
-        if role == Qt.ItemDataRole.UserRole:
-            return row.name
         return None
 
-    @staticmethod
-    def _text(row: ModelRow, column: int) -> str:
-        if column == 0:
+    def _text(self, row: ModelRow, column: int) -> str:
+        if column == self.NAME_COLUMN:
             return f"{row.name} (in use)" if row.in_use else row.name
         if row.error and column in range(2, 9):
             return "unreadable" if column == 2 else ""
