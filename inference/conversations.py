@@ -23,7 +23,8 @@ CREATE TABLE IF NOT EXISTS conversations(
     title TEXT NOT NULL,
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
-    collection_id INTEGER
+    collection_id INTEGER,
+    lost_collection TEXT
 );
 CREATE TABLE IF NOT EXISTS messages(
     id INTEGER PRIMARY KEY,
@@ -39,7 +40,10 @@ CREATE INDEX IF NOT EXISTS messages_by_conversation ON messages(conversation_id,
 
 
 #: Columns a conversation row is read with (`Conversation(*row)`).
-_COLUMNS = "id, title, created_at, updated_at, collection_id"
+_COLUMNS = "id, title, created_at, updated_at, collection_id, lost_collection"
+#: Columns added since the first release, each with its declaration: an older store gets them
+#: at open, empty (collections came later: all documents, nothing lost).
+_ADDED_COLUMNS = {"collection_id": "INTEGER", "lost_collection": "TEXT"}
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,9 @@ class Conversation:
     #: The collection it searches (documents/collections.py, by id so a rename keeps it);
     #: None for every document.
     collection_id: int | None = None
+    #: The name of the collection it searched until that was deleted (it then searches every
+    #: document): kept, so the window says so after a restart too, until a scope is chosen.
+    lost_collection: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,8 +81,9 @@ class ConversationStore:
         self._db.execute("PRAGMA secure_delete=ON")
         self._db.executescript(_SCHEMA)
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(conversations)")}
-        if "collection_id" not in columns:  # A store from before collections: all documents.
-            self._db.execute("ALTER TABLE conversations ADD COLUMN collection_id INTEGER")
+        for column, declaration in _ADDED_COLUMNS.items():
+            if column not in columns:
+                self._db.execute(f"ALTER TABLE conversations ADD COLUMN {column} {declaration}")
 
     def close(self) -> None:
         with self._lock:
@@ -104,19 +112,21 @@ class ConversationStore:
         return Conversation(int(cursor.lastrowid or 0), title, now, now, collection_id)
 
     def set_collection(self, conversation_id: int, collection_id: int | None) -> None:
-        """Scope the conversation to a collection, or to every document (None)."""
+        """Scope the conversation to a collection, or to every document (None); a lost
+        collection is then no longer worth mentioning."""
         with self._lock:
-            self._db.execute("UPDATE conversations SET collection_id = ? WHERE id = ?",
-                             (collection_id, conversation_id))
+            self._db.execute("UPDATE conversations SET collection_id = ?, lost_collection = NULL "
+                             "WHERE id = ?", (collection_id, conversation_id))
 
-    def unscope(self, collection_id: int) -> list[int]:
-        """Make the conversations that searched a (deleted) collection search every document;
-        returns their ids. SQLite gives the next collection made the highest id free, so a
-        deleted collection's conversations must not keep its id for a newcomer to inherit."""
+    def unscope(self, collection_id: int, name: str) -> list[int]:
+        """Make the conversations that searched the deleted collection `name` search every
+        document, remembering its name (`Conversation.lost_collection`); returns their ids.
+        SQLite gives the next collection made the highest id free, so a deleted collection's
+        conversations must not keep its id for a newcomer to inherit."""
         with self._lock:
-            rows = self._db.execute("UPDATE conversations SET collection_id = NULL "
-                                    "WHERE collection_id = ? RETURNING id",
-                                    (collection_id,)).fetchall()
+            rows = self._db.execute("UPDATE conversations SET collection_id = NULL, "
+                                    "lost_collection = ? WHERE collection_id = ? RETURNING id",
+                                    (name, collection_id)).fetchall()
         return sorted(int(row[0]) for row in rows)
 
     def rename(self, conversation_id: int, title: str) -> None:

@@ -204,7 +204,7 @@ class Workspace:
         front end to say so. The one place both happen, so the GUI and the CLI agree."""
         found = self.library.collections.get(name)
         self.library.collections.delete(found.name)
-        return self.conversations.unscope(found.id)
+        return self.conversations.unscope(found.id, found.name)
 
     def conversation_collection(self, conversation_id: int) -> str | None:
         """The name of the collection the conversation searches; None for every document.

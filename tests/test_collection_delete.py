@@ -27,6 +27,11 @@ def test_deleting_a_collection_unscopes_its_conversations(tmp_path: Path,
         assert workspace.conversation_collection(scoped[0].id) == "Science"
 
         assert workspace.delete_collection("science") == sorted(c.id for c in scoped)
+        # Each remembers what it searched, for the window to say so after a restart too.
+        assert [store.get(c.id).lost_collection for c in scoped] == ["Science", "Science"]
+        assert store.get(sport.id).lost_collection is None
+        store.set_collection(scoped[1].id, None)  # a scope chosen: nothing left to say
+        assert store.get(scoped[1].id).lost_collection is None
         assert [c.name for c in library.collections.all()] == ["Sport"]
         assert all(workspace.conversation_collection(c.id) is None for c in scoped)
         assert workspace.conversation_collection(sport.id) == "Sport"

@@ -67,6 +67,7 @@ from documents.library import IngestReport
 from documents.store import DocumentRecord
 from inference.answer import Answer
 from inference.collection_answer import CollectionAnswer
+from inference.conversations import Conversation
 from inference.policy import PolicyError
 from inference.quote_check import Quote
 from inference.settings import Settings, save_settings
@@ -108,8 +109,6 @@ class MainWindow(QMainWindow):
                                           PendingBatchFile(workspace.data_dir, key.key), self)
         self.passwords_dialog: PasswordsDialog | None = None
         self.collections_dialog: CollectionsDialog | None = None
-        #: Conversations whose collection was deleted in this session: the name it had.
-        self._unscoped: dict[int, str] = {}
         self.folder_sync = FolderSync(self.indexer, self)
 
         self.conversations = ConversationsPanel(workspace.conversations, self)
@@ -332,7 +331,6 @@ class MainWindow(QMainWindow):
 
     def _on_collections_dialog_collection_deleted(self, collection_id: int, name: str,
                                                   conversation_ids: list[object]) -> None:
-        self._unscoped.update({c: name for c in conversation_ids if isinstance(c, int)})
         current = self.conversations.current_id
         # The selector still shows the collection: `collections_changed` re-lists it next.
         if self.scope.current_id == collection_id or current in conversation_ids:
@@ -503,30 +501,32 @@ class MainWindow(QMainWindow):
         self.conversation_title.setText(conversation.title if conversation else DEFAULT_TITLE)
         messages = store.messages(conversation_id)
         if conversation is not None:
-            self._show_scope(conversation.id, conversation.collection_id, bool(messages))
+            self._show_scope(conversation, bool(messages))
         self.view.show_entries([entry_from_message(m) for m in messages])
         if self.asker.conversation_id == conversation_id:
             text = self.asker.text_so_far
             self.view.begin_live("Writing…")
             self.view.update_live(text, "" if text else "Writing…")
 
-    def _show_scope(self, conversation_id: int, collection_id: int | None,
-                    started: bool) -> None:
-        """Show what the conversation searches; a new one takes the scope in sight."""
+    def _show_scope(self, conversation: Conversation, started: bool) -> None:
+        """Show what the conversation searches, and why when its collection was deleted; a
+        new one takes the scope in sight."""
         store = self.workspace.conversations
         self.scope.show_note("")
+        collection_id, lost = conversation.collection_id, conversation.lost_collection
         if collection_id is None and not started and self.scope.current_id is not None:
-            store.set_collection(conversation_id, self.scope.current_id)
-        elif not self.scope.show_scope(collection_id):  # deleted before deleting unscoped
-            store.set_collection(conversation_id, None)
-            self._unscoped.setdefault(conversation_id, "")
-        if conversation_id in self._unscoped:
-            self._note_unscoped(self._unscoped[conversation_id])
+            store.set_collection(conversation.id, self.scope.current_id)
+            lost = None
+        elif not self.scope.show_scope(collection_id) and collection_id is not None:
+            # Deleted by a version that did not yet unscope its conversations.
+            store.unscope(collection_id, "")
+            lost = ""
+        if lost is not None:
+            self._note_unscoped(lost)
 
     def _on_scope_scope_chosen(self, collection_id: object) -> None:
         conversation_id = self.conversations.current_id
         if conversation_id is not None:
-            self._unscoped.pop(conversation_id, None)
             self.workspace.conversations.set_collection(
                 conversation_id, collection_id if isinstance(collection_id, int) else None)
         self.status.showMessage(f"Searching: {self.scope.current_name}", 4000)

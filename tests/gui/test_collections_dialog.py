@@ -17,7 +17,7 @@ from app.gui.collections_dialog import NAME_ROLE, PATH_ROLE, CollectionsDialog
 from app.gui.main_window import MainWindow
 from app.gui.name_dialog import NameDialog
 
-from .conftest import XQUAD_DOCUMENTS, OpenWindow
+from .conftest import XQUAD_DOCUMENTS, OpenWindow, close_window
 
 pytestmark = pytest.mark.gui
 
@@ -164,6 +164,15 @@ def test_rename_remove_and_delete_from_the_collections_dialog(
     assert window.scope.note.isHidden()
     window.conversations.refresh(select=elsewhere)
     assert window.scope.note.text() == note
+
+    # After a restart it still says why it searches everything; the answered note stays gone.
+    close_window(window)
+    reopened = open_window(tmp_path / "data", start=False)
+    reopened.conversations.refresh(select=elsewhere)
+    assert reopened.scope.current_name == "All documents"
+    assert reopened.scope.note.isVisibleTo(reopened) and reopened.scope.note.text() == note
+    reopened.conversations.refresh(select=current)
+    assert reopened.scope.note.isHidden()
 
 
 def test_a_new_collection_from_the_empty_dialog(open_window: OpenWindow, qtbot: QtBot,
