@@ -34,6 +34,7 @@ class FailureKind(StrEnum):
     WRONG_FORMAT = "not the format its name says"
     EMPTY = "empty file"
     OCR_OFF = "a picture, and text recognition (OCR) is off"
+    OCR_UNAVAILABLE = "text recognition (OCR) could not start"
     NOT_TEXT = "binary data, not text"
     UNREADABLE = "cannot be read"
     UNSUPPORTED = "unsupported file type"
@@ -92,6 +93,10 @@ _ADVICE: dict[FailureKind, str] = {
     FailureKind.OCR_OFF:
         "Pictures are read by text recognition (OCR), which is turned off. Turn it on "
         "(`ingest --ocr`) and add the file again.",
+    FailureKind.OCR_UNAVAILABLE:
+        "Enclave's text recognition, which reads scanned pages and pictures, is missing or "
+        "damaged on this computer; the file itself may be fine. Reinstall Enclave or ask your "
+        "IT contact, then add the file again.",
     FailureKind.EMPTY:
         "There is no content to index. Check that it is the file you meant.",
     FailureKind.NOT_TEXT:

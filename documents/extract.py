@@ -262,7 +262,7 @@ def _recognize_blank_pages(path: Path, data: bytes, pages: list[Page],
                            page_done: PageDone | None, defer: bool = False) -> list[Page]:
     """Pages with (almost) no text layer, read again by text recognition (or, with `defer`,
     counted in an OcrDeferred)."""
-    from documents.ocr import pdf_page_texts
+    from documents.ocr import OcrUnavailableError, pdf_page_texts
 
     blank = [page.number for page in pages if page.number is not None
              and len("".join(page.text.split())) < _MIN_CHARS_PER_PAGE]
@@ -272,6 +272,8 @@ def _recognize_blank_pages(path: Path, data: bytes, pages: list[Page],
         raise OcrDeferred(path, len(blank))
     try:
         texts = pdf_page_texts(data, blank, page_done=page_done)
+    except OcrUnavailableError as error:
+        raise DocumentError(path, FailureKind.OCR_UNAVAILABLE, "", technical(error)) from error
     except (ValueError, OSError, RuntimeError) as error:  # PDFium could not render it.
         raise DocumentError(path, FailureKind.DAMAGED, "it could not be rendered for OCR",
                             technical(error)) from error
@@ -290,12 +292,14 @@ def _image_pages(path: Path, data: bytes, ocr: bool, page_done: PageDone | None,
         raise DocumentError(path, FailureKind.EMPTY)
     from PIL import UnidentifiedImageError
 
-    from documents.ocr import image_frames, image_texts
+    from documents.ocr import OcrUnavailableError, image_frames, image_texts
 
     try:
         if defer:
             raise OcrDeferred(path, image_frames(data))
         texts = [clean(text) for text in image_texts(data, page_done)]
+    except OcrUnavailableError as error:
+        raise DocumentError(path, FailureKind.OCR_UNAVAILABLE, "", technical(error)) from error
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
         raise DocumentError(path, FailureKind.DAMAGED, "", technical(error)) from error
     if not any(texts):

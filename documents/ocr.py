@@ -27,12 +27,20 @@ MIN_CONFIDENCE = 0.5
 PageDone = Callable[[], None]
 
 
+class OcrUnavailableError(RuntimeError):
+    """The recognizer itself would not load (its models or settings missing from the
+    installation): Enclave's fault, not the file's, and said so to the user."""
+
+
 @cache
 def _engine() -> Any:
     """The recognizer, loaded once per reader process (about a second)."""
-    from rapidocr_onnxruntime import RapidOCR
+    try:
+        from rapidocr_onnxruntime import RapidOCR
 
-    return RapidOCR(max_side_len=MAX_SIDE_PIXELS)
+        return RapidOCR(max_side_len=MAX_SIDE_PIXELS)
+    except Exception as error:  # ImportError, a missing config.yaml or model file, …
+        raise OcrUnavailableError(f"the text recogniser could not be loaded: {error}") from error
 
 
 def recognize(image: Any) -> str:

@@ -82,3 +82,25 @@ def test_ocr_needs_no_network(scans: Path) -> None:
                             text=True, check=False, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Harbour Street" in result.stdout
+
+
+def test_a_recognizer_that_will_not_load_is_not_blamed_on_the_file(scans: Path) -> None:
+    """A frozen build once shipped without the recognizer's settings file: every scan was
+    reported "damaged". The user is told it is Enclave's text recognition, for both kinds."""
+    code = ("import sys; from pathlib import Path\n"
+            "sys.modules['rapidocr_onnxruntime'] = None  # as if it were not installed\n"
+            "from documents.errors import DocumentError\n"
+            "from documents.extract import extract_pages\n"
+            "for name in sys.argv[1:]:\n"
+            "    try:\n"
+            "        extract_pages(Path(name), ocr=True)\n"
+            "    except DocumentError as error:\n"
+            "        print(error.kind.name, '|', error, '|', error.technical.splitlines()[-1])\n")
+    result = subprocess.run([sys.executable, "-c", code, str(scans / "lease-scan.pdf"),
+                             str(scans / "note.png")], cwd=REPO, capture_output=True,
+                            text=True, check=False, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = result.stdout.splitlines()
+    assert [line.split(" | ")[0] for line in lines] == ["OCR_UNAVAILABLE"] * 2
+    assert "lease-scan.pdf: text recognition (OCR) could not start" in lines[0]
+    assert "could not be loaded" in lines[0].split(" | ")[2]
