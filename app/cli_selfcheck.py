@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from inference.answer import Answer, AnswerFinished
+from inference.answer import final_answer
 from inference.catalog import KNOWN_MODELS
 from inference.model_file import read_model_file
 from inference.offline import NetworkBlockedError
@@ -149,11 +149,8 @@ def _ingest(workspace: Workspace, document: Path) -> str:
 
 
 def _answer(workspace: Workspace, file_name: str) -> str:
-    answer: Answer | None = None
-    for event in workspace.assistant().answer(_QUESTION):
-        if isinstance(event, AnswerFinished):
-            answer = event.answer
-    if answer is None or not answer.text.strip():
+    answer, _ = final_answer(workspace.assistant().answer(_QUESTION))
+    if not answer.text.strip():
         raise ValueError("no answer was produced")
     if not answer.covered or not answer.citations:
         raise ValueError(f"the question was not matched to the document: {answer.text!r}")

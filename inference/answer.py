@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 
 from documents.errors import InvalidInputError
@@ -174,6 +174,25 @@ class AnswerFinished:
 
 
 AnswerEvent = SourcesFound | TokenGenerated | AnswerFinished
+
+
+def final_answer(events: Iterable[AnswerEvent]) -> tuple[Answer, list[Passage]]:
+    """Read a stream of answer events to its end: the finished answer, and the passages its
+    `SourcesFound` event gave (none from `Assistant.answer_from`, which sends none).
+
+    For callers that want the result, not the tokens as they come (evaluations, benches, the
+    self-check), so that each of them does not collect the events its own way.
+    """
+    sources: list[Passage] = []
+    finished: Answer | None = None
+    for event in events:
+        if isinstance(event, SourcesFound):
+            sources = event.passages
+        elif isinstance(event, AnswerFinished):
+            finished = event.answer
+    if finished is None:
+        raise AssertionError("the answer ended without an AnswerFinished event")
+    return finished, sources
 
 
 def cited_numbers(text: str, available: Collection[int]) -> list[int]:

@@ -17,6 +17,7 @@ from inference.answer import (
     SourcesFound,
     TokenGenerated,
     cited_numbers,
+    final_answer,
     map_citations,
 )
 from inference.engine import ChatModel
@@ -118,6 +119,7 @@ def test_answer_streams_sources_then_tokens_then_the_answer(assistant: Assistant
     assert answer.citations[0].passage.document_name == "Super_Bowl_50.md"
     assert answer.covered and not answer.stopped
     assert answer.model["sha256"] == assistant.model.file.sha256
+    assert final_answer(events) == (answer, events[0].passages)
 
 
 @pytest.mark.slow
@@ -151,6 +153,14 @@ def test_unrelated_question_is_declined_without_the_model(assistant: Assistant) 
     answer = finish(list(assistant.answer("How do I reset my wifi router password?")))
     assert not answer.covered and not answer.citations
     assert "do not seem to cover" in answer.text
+
+
+def test_final_answer_reads_a_stream_to_its_answer(assistant: Assistant) -> None:
+    """`answer_from` sends no SourcesFound: the answer comes with no passages."""
+    answer, sources = final_answer(assistant.answer_from("How do I reset my router?", []))
+    assert not answer.covered and sources == []
+    with pytest.raises(AssertionError, match="without an AnswerFinished"):
+        final_answer([TokenGenerated("half an answer")])
 
 
 @pytest.mark.slow

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from documents.errors import InvalidInputError
-from inference.answer import AnswerFinished, Assistant, SourcesFound
+from inference.answer import Assistant, final_answer
 from inference.bench.common import BenchReport, median, ratio
 from inference.engine import GenerationSettings
 from inference.prompt import Turn, build_prompt
@@ -93,14 +93,7 @@ class _Bench:
         self.raw.close()
 
     def enclave(self, question: str, history: Sequence[Turn]) -> EnclaveRun:
-        passages = []
-        answer = None
-        for event in self.assistant.answer(question, history):
-            if isinstance(event, SourcesFound):
-                passages = event.passages
-            elif isinstance(event, AnswerFinished):
-                answer = event.answer
-        assert answer is not None
+        answer, passages = final_answer(self.assistant.answer(question, history))
         if not answer.covered:
             raise _NotCoveredError(question)
         budget = self.model.context_tokens - self.generation.max_tokens - 8

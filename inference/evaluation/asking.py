@@ -12,7 +12,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 from documents.retrieval import Passage
-from inference.answer import Answer, AnswerFinished, Assistant, SourcesFound
+from inference.answer import Answer, Assistant, final_answer
 from inference.answer_text import (
     lead,
     marker_numbers,
@@ -33,16 +33,8 @@ class Asked:
 
 def ask(assistant: Assistant, question: str, history: Sequence[Turn] = ()) -> Asked:
     """Run `Assistant.answer` to the end, keeping its sources and what the model wrote."""
-    sources: list[Passage] = []
-    finished: Answer | None = None
-    for event in assistant.answer(question, history):
-        if isinstance(event, SourcesFound):
-            sources = list(event.passages)
-        elif isinstance(event, AnswerFinished):
-            finished = event.answer
-    if finished is None:
-        raise RuntimeError(f"the assistant gave no answer to {question!r}")
-    return Asked(finished, finished.model_text, sources)
+    finished, sources = final_answer(assistant.answer(question, history))
+    return Asked(finished, finished.model_text, list(sources))
 
 
 @dataclass

@@ -31,7 +31,7 @@ from pathlib import Path
 from documents.errors import EnclaveError, InvalidInputError
 from documents.library import Library
 from documents.retrieval import Passage
-from inference.answer import Answer, AnswerFinished, AnswerSettings, Assistant
+from inference.answer import Answer, AnswerSettings, Assistant, final_answer
 from inference.answer_text import lead
 from inference.engine import ChatModel
 from inference.evaluation.cloze import ComparisonQuestion
@@ -306,9 +306,8 @@ def run_comparison(library: Library, models: Sequence[ComparedModel],
                 if cancelled():
                     break
                 asked_at = time.perf_counter()
-                answer = next(e.answer for e in assistant.answer_from(
-                    question.question, passages, cancel=cancel, query=query)
-                    if isinstance(e, AnswerFinished))
+                answer, _ = final_answer(assistant.answer_from(
+                    question.question, passages, cancel=cancel, query=query))
                 if answer.stopped:  # Cut short: not a fair score, so not kept.
                     break
                 answer_s.append(time.perf_counter() - asked_at)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from documents.errors import InvalidInputError
-from inference.answer import AnswerFinished, Assistant
+from inference.answer import Assistant, final_answer
 from inference.collection_answer import CollectionAssistant, Finished
 from inference.evaluation.asking import mean
 
@@ -98,11 +98,9 @@ def ask_collection(assistant: CollectionAssistant, question: ListQuestion) -> Li
 
 def ask_normal(assistant: Assistant, question: ListQuestion) -> ListOutcome:
     started = time.perf_counter()
-    for event in assistant.answer(question.question):
-        if isinstance(event, AnswerFinished):
-            listed = frozenset(c.passage.document_name for c in event.answer.citations)
-            return ListOutcome(question, "normal", listed, time.perf_counter() - started)
-    raise AssertionError("the answer ended without an AnswerFinished event")
+    answer, _ = final_answer(assistant.answer(question.question))
+    listed = frozenset(c.passage.document_name for c in answer.citations)
+    return ListOutcome(question, "normal", listed, time.perf_counter() - started)
 
 
 @dataclass
