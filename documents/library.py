@@ -789,10 +789,18 @@ class Library:
         top = ranked[:limit * MERGE_WINDOW]
         records = self.store.chunks(chunk_id for chunk_id, _ in top)
         passages = []
+        # The same file saved in two folders gives the same passage twice: one slot is kept,
+        # the better ranked, so `limit` passages still say `limit` different things.
+        copies: set[tuple[str, int | None, str | None, int, int]] = set()
         for chunk_id, score in top:
             record = records.get(chunk_id)
             if record is None:
                 continue
+            copy = (record.document_sha256, record.page, record.label, record.char_start,
+                    record.char_end)
+            if copy in copies:
+                continue
+            copies.add(copy)
             similarity = float(np.dot(record.embedding, query_vector))
             passages.append(Passage(chunk_id, record.document_path, record.document_name,
                                     record.page, record.char_start, record.char_end,

@@ -157,6 +157,9 @@ class ChunkRecord:
     text: str
     embedding: Vectors
     label: str | None = None
+    #: The file's content hash: two records with the same hash, page and offsets are one
+    #: passage of two copies of a file.
+    document_sha256: str = ""
 
 
 class Store:
@@ -430,10 +433,8 @@ class Store:
         marks = ",".join("?" * len(wanted))
         with self.lock:
             rows = self._db.execute(
-                "SELECT chunks.id, documents.path, documents.name, page, char_start, char_end, "
-                "text, embedding, label FROM chunks JOIN documents ON "
-                "documents.id = chunks.document_id "
-                f"WHERE chunks.id IN ({marks})", wanted,
+                f"SELECT {_CHUNK_RECORD_COLUMNS} FROM chunks JOIN documents ON "
+                f"documents.id = chunks.document_id WHERE chunks.id IN ({marks})", wanted,
             ).fetchall()
         return {int(r[0]): _chunk_record(r) for r in rows}
 
@@ -457,8 +458,7 @@ class Store:
         """
         with self.lock:
             rows = self._db.execute(
-                "SELECT chunks.id, documents.path, documents.name, page, char_start, char_end, "
-                "text, embedding, label FROM chunks JOIN documents ON "
+                f"SELECT {_CHUNK_RECORD_COLUMNS} FROM chunks JOIN documents ON "
                 "documents.id = chunks.document_id "
                 "WHERE documents.path = ? ORDER BY chunks.ordinal LIMIT ?",
                 (str(path), -1 if limit is None else limit),
@@ -535,9 +535,13 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+#: What a `ChunkRecord` is read from, in its fields' order.
+_CHUNK_RECORD_COLUMNS = ("chunks.id, documents.path, documents.name, page, char_start, "
+                         "char_end, text, embedding, label, documents.sha256")
+
+
 def _chunk_record(row: Sequence[Any]) -> ChunkRecord:
-    """A `ChunkRecord` from a row of (id, path, name, page, char_start, char_end, text,
-    embedding, label)."""
+    """A `ChunkRecord` from a row of `_CHUNK_RECORD_COLUMNS`."""
     return ChunkRecord(int(row[0]), Path(row[1]), str(row[2]), row[3], int(row[4]),
                        int(row[5]), str(row[6]), np.frombuffer(row[7], dtype=np.float32),
-                       row[8])
+                       row[8], str(row[9]))

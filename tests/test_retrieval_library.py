@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -135,3 +136,22 @@ def test_the_index_refuses_a_second_embedder_until_reindexed(
         assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
     finally:
         switched.close()
+
+
+def test_a_file_saved_in_two_folders_takes_one_slot(library: Library, docs_dir: Path,
+                                                    tmp_path: Path) -> None:
+    copy = tmp_path / "downloads"
+    copy.mkdir()
+    shutil.copy(docs_dir / "Oxygen.md", copy / "Oxygen.md")
+    edited = (docs_dir / "Oxygen.md").read_text(encoding="utf-8") + "\n\nEdited copy.\n"
+    (copy / "Oxygen (edited).md").write_text(edited, encoding="utf-8")
+    library.add([docs_dir, copy])
+    assert len(library.documents()) == 5, "every copy is indexed and listed"
+    for mode in SearchMode:
+        found = library.search("Who discovered oxygen?", 6, mode)
+        places = [(p.text, p.page, p.char_start) for p in found
+                  if p.document_name == "Oxygen.md"]  # in either folder
+        assert places and len(places) == len(set(places)), "an exact copy adds no slot"
+    # A copy that differs is another document: its passages still count.
+    found = library.search("Edited copy", 6, SearchMode.KEYWORD)
+    assert any(p.document_name == "Oxygen (edited).md" for p in found)
