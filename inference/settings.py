@@ -32,7 +32,7 @@ class Settings:
     gpu_layers: int = -1
     threads: int = 0
     chunk_tokens: int = 256
-    chunk_overlap_tokens: int = 32
+    chunk_overlap_tokens: int = 0
     passages: int = 4
     min_similarity: float = AnswerSettings.min_similarity
     quote_similarity: float = AnswerSettings.quote_similarity
