@@ -759,8 +759,9 @@ class Library:
         When the question names documents by their metadata (an entity, a period; see
         documents/query_filter.py), their passages come first, and the result's `filter`
         says so; `filtered=False` searches everything (the user cleared the filter).
-        Chunks of one page that overlap or touch are merged into one passage, so `limit`
-        passages are `limit` different places. With `document`, only that file's passages
+        Chunks of one page that overlap or touch are merged into one passage, and a passage
+        of a file saved twice (the same SHA-256) is given once, so `limit` passages are `limit`
+        different places. With `document`, only that file's passages
         (a question asked of each file in turn), ranked as a filter's documents are. With
         `collection` (a name), only the documents of that collection, in both rankings;
         UnknownCollectionError if none is called so. `query_vector`: `query` already
